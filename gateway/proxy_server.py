@@ -17,8 +17,9 @@ from fastapi import FastAPI
 
 from gateway import __version__
 from gateway.admin_api import router as admin_router
-from gateway.dataplane import install_error_handlers
+from gateway.http_errors import install_error_handlers
 from gateway.dataplane import router as data_router
+from gateway.playground import router as playground_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(data_router)
     app.include_router(admin_router)
+    app.include_router(playground_router)
     return app
 
 
