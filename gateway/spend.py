@@ -105,7 +105,7 @@ class SpendLedger:
             return bool(self._dirty)
 
     def flush(self) -> int:
-        """Write the changed totals to the store as absolute values and return their count.
+        """Write changed totals to the store as absolute values and return their count.
 
         If the store raises, the totals stay marked as changed for the next
         flush and the error propagates.
