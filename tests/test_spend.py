@@ -102,7 +102,9 @@ def test_settle_below_reservation_frees_budget() -> None:
 
     ledger.settle(first, 0.1)
 
-    assert ledger.current_spend(key, NOW) == (pytest.approx(0.1), PERIOD_EPOCH)
+    spent, start = ledger.current_spend(key, NOW)
+    assert spent == pytest.approx(0.1)
+    assert start == PERIOD_EPOCH
     ledger.reserve(key, 0.6, NOW)
 
 
