@@ -61,7 +61,8 @@ class SpendLedger:
         """Hold `amount_usd` against the key's budget, or raise `BudgetExceeded`.
 
         A key without a budget always gets a reservation, so its spend is
-        still tracked.
+        still tracked. Every reservation must be settled, with 0 for a request
+        that failed, or its amount stays held until the process restarts.
         """
         start = period_start(key.budget_period, now)
         slot = (key.id, start)
