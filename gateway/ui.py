@@ -7,6 +7,7 @@ the state. Only one dialog is open at a time.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,6 +104,13 @@ def change(current: float | None, previous: float | None) -> str | None:
     if current is None or not previous:
         return None
     return f"{(current - previous) / previous * 100:+.0f}%"
+
+
+def points(current: float | None, previous: float | None) -> str | None:
+    """Return the change of a rate in percentage points for `st.metric`'s delta."""
+    if current is None or previous is None:
+        return None
+    return f"{(current - previous) * 100:+.1f} pp"
 
 
 def chips(values: list[str], color: str = "blue") -> str:
@@ -248,3 +256,22 @@ def _new_key_dialog(pending: dict[str, Any]) -> None:
     if st.button("I have copied the key", type="primary", key="ui_new_key_done"):
         _forget_new_key()
         st.rerun()
+
+
+def unknown_entries(
+    entries: list[str], known: list[str]
+) -> list[tuple[str, str | None]]:
+    """Return the entries that name nothing known, each with the closest known name.
+
+    Entries with a `*` are patterns and pass. This only catches typos while the
+    user types; the service decides what a saved entry matches.
+    """
+    names = {name.lower() for name in known}
+    unknown = []
+    for entry in entries:
+        cleaned = entry.strip().lower()
+        if "*" in cleaned or cleaned in names:
+            continue
+        close = difflib.get_close_matches(cleaned, list(names), n=1)
+        unknown.append((entry, close[0] if close else None))
+    return unknown
