@@ -1,0 +1,1 @@
+"""Benchmarks: the gateway against LiteLLM Proxy, and micro-benchmarks of its parts."""
