@@ -60,7 +60,7 @@ QUICK_ACTIONS = [
         "pages/6_Guardrails.py",
         {"action": "create"},
     ),
-    ("View logs", ":material/receipt_long:", "pages/7_Logs.py", {}),
+    ("View logs", ":material/receipt_long:", "pages/7_Logs.py", {"action": "view"}),
     ("Open playground", ":material/chat:", "pages/5_Playground.py", {"action": "open"}),
 ]
 
