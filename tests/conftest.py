@@ -8,6 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Importing the package first makes litellm read its bundled price map
+# instead of downloading one, in every test module that imports litellm.
+import gateway as _gateway_package  # noqa: F401
 from tests.support import GatewayProcess, LLMockProcess
 
 
