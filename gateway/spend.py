@@ -12,7 +12,6 @@ last flush. Open reservations live in memory only.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +20,6 @@ from typing import Protocol
 from gateway.errors import BudgetExceeded
 from gateway.models import VirtualKey
 from gateway.periods import period_end, period_start
-
-logger = logging.getLogger(__name__)
 
 SpendKey = tuple[str, datetime]
 """`(key_id, period_start)`, period_start in UTC."""
