@@ -2,15 +2,15 @@
 
 Everything here is pure. `compile_rules` turns a key's five lists into a
 `KeyRules` once, when the configuration snapshot is built, and `decide`
-checks one request per call with set lookups and string methods.
+checks one request per call with set lookups and at most a few regex matches.
 
 Matching rules:
 
 - Entries match case-insensitively after trimming, and an empty list
   restricts nothing.
-- `*` matches any run of characters. Globs are matched with `str.startswith`,
-  `str.find` and `str.endswith`, never with a backtracking regex, so a
-  decision costs the same whatever the entries look like.
+- `*` matches any run of characters, except where noted below. Each list's
+  globs are compiled into one regex that cannot backtrack badly (see
+  `glob_to_regex`), so a hostile entry cannot slow decisions down.
 - A bare entry (`gpt-4o`, `gpt-4o*`) names a model from any provider. It is
   matched against the whole model name and against the model name's last
   `/`-separated part. So `llama-3*` matches `meta-llama/llama-3-70b` served by
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -63,7 +63,7 @@ class Decision:
     allowed: bool
     code: str | None
     """OpenAI error code when denied: `endpoint_not_allowed`, `provider_not_allowed` or
-    `model_not_allowed`; None when allowed."""
+    `model_not_allowed`. None when allowed."""
     rule: str | None
     """The key field that denied the request, such as `blocked_models`.
 
@@ -76,117 +76,102 @@ class Decision:
     """One sentence naming the value, the rule and the entry."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Glob:
-    """A pattern whose only special character is `*`, split into its literal pieces.
+_ANY = ".*"
+_WITHIN_SEGMENT = "[^/]*"
 
-    Without a `*` the pattern is its `head` and matches only itself.
+
+def glob_to_regex(glob: str, star: str = _ANY) -> str:
+    """Translate a glob whose only special character is `*` into a regex.
+
+    `star` is what one `*` may match. Each middle piece sits in an atomic
+    group after a lazy `star`, so it binds to its first occurrence and the
+    regex never backtracks into it. First occurrences are enough because a
+    `*` matches any run, so an earlier piece never rules out a later one.
+    Matching time is therefore about the name's length times the number of
+    pieces, whatever the entry looks like.
     """
+    pieces = glob.split("*")
+    if len(pieces) == 1:
+        return re.escape(glob)
 
-    entry: str
-    head: str
-    middle: tuple[str, ...]
-    tail: str
-    min_length: int
-    has_wildcard: bool
+    parts = [re.escape(pieces[0])]
+    parts += [f"(?>{star}?{re.escape(piece)})" for piece in pieces[1:-1] if piece]
+    parts.append(star + re.escape(pieces[-1]))
+    return "".join(parts)
 
-    @classmethod
-    def parse(cls, pattern: str, entry: str) -> _Glob:
-        pieces = pattern.split("*")
-        if len(pieces) == 1:
-            return cls(entry, pattern, (), "", len(pattern), False)
 
-        middle = tuple(piece for piece in pieces[1:-1] if piece)
-        length = len(pieces[0]) + len(pieces[-1]) + sum(map(len, middle))
-        return cls(entry, pieces[0], middle, pieces[-1], length, True)
-
-    def matches(self, value: str) -> bool:
-        if not self.has_wildcard:
-            return value == self.head
-        if len(value) < self.min_length:
-            return False
-        if not (value.startswith(self.head) and value.endswith(self.tail)):
-            return False
-
-        # Taking each middle piece at its first occurrence is enough: `*` matches
-        # any run, so an earlier match never rules out a later piece.
-        position = len(self.head)
-        end = len(value) - len(self.tail)
-        for piece in self.middle:
-            found = value.find(piece, position, end)
-            if found < 0:
-                return False
-            position = found + len(piece)
-        return True
+def _qualified_regex(entry: str) -> str:
+    provider, _, model = entry.partition("/")
+    return f"{glob_to_regex(provider, _WITHIN_SEGMENT)}/{glob_to_regex(model)}"
 
 
 @dataclass(frozen=True, slots=True)
-class _NameMatcher:
-    """Exact names and globs for one list of endpoint slugs or provider names."""
+class _Matcher:
+    """Exact entries in a set, and every glob entry in one compiled alternation."""
 
     exact: frozenset[str]
-    globs: tuple[_Glob, ...]
+    pattern: re.Pattern[str] | None
+    entry_by_group: Mapping[str, str]
 
     @classmethod
-    def build(cls, entries: Iterable[str]) -> _NameMatcher:
+    def build(cls, entries: Iterable[str], translate: Callable[[str], str]) -> _Matcher:
+        entries = tuple(entries)
         exact = frozenset(entry for entry in entries if "*" not in entry)
-        globs = tuple(_Glob.parse(entry, entry) for entry in entries if "*" in entry)
-        return cls(exact, globs)
+        globs = [entry for entry in entries if "*" in entry]
+        if not globs:
+            return cls(exact, None, {})
 
-    def find(self, name: str) -> str | None:
-        """Return the entry that matches `name`, or None."""
-        if name in self.exact:
-            return name
-        for glob in self.globs:
-            if glob.matches(name):
-                return glob.entry
-        return None
+        groups = {f"g{index}": entry for index, entry in enumerate(globs)}
+        alternatives = (
+            f"(?P<{name}>{translate(entry)})" for name, entry in groups.items()
+        )
+        pattern = re.compile("(?:" + "|".join(alternatives) + r")\Z", re.DOTALL)
+        return cls(exact, pattern, MappingProxyType(groups))
+
+    def find(self, value: str) -> str | None:
+        """Return the entry that matches `value`, or None."""
+        if value in self.exact:
+            return value
+        if self.pattern is None:
+            return None
+        found = self.pattern.match(value)
+        if found is None or found.lastgroup is None:
+            return None
+        return self.entry_by_group[found.lastgroup]
 
 
-@dataclass(frozen=True, slots=True)
-class _QualifiedGlob:
-    entry: str
-    provider: _Glob
-    model: _Glob
+def _name_matcher(entries: Iterable[str]) -> _Matcher:
+    return _Matcher.build(entries, glob_to_regex)
 
 
 @dataclass(frozen=True, slots=True)
 class _ModelMatcher:
     """Bare and qualified entries of `allowed_models` or `blocked_models`."""
 
-    bare: _NameMatcher
-    qualified_exact: frozenset[str]
-    qualified_globs: tuple[_QualifiedGlob, ...]
+    bare: _Matcher
+    qualified: _Matcher
 
     @classmethod
     def build(cls, entries: Iterable[str]) -> _ModelMatcher:
-        bare = [entry for entry in entries if "/" not in entry]
-        qualified = [entry for entry in entries if "/" in entry]
-        exact = frozenset(entry for entry in qualified if "*" not in entry)
-        globs = tuple(_qualified_glob(entry) for entry in qualified if "*" in entry)
-        return cls(_NameMatcher.build(bare), exact, globs)
+        entries = tuple(entries)
+        bare = _name_matcher(entry for entry in entries if "/" not in entry)
+        qualified = (entry for entry in entries if "/" in entry)
+        return cls(bare, _Matcher.build(qualified, _qualified_regex))
 
-    def find(self, provider: str, model: str, qualified: str) -> tuple[str, str] | None:
-        """Return the matching entry and the value it matched, or None."""
+    def find(self, model: str, qualified: str) -> tuple[str, str] | None:
+        """Return the matching entry and the value it matched, or None.
+
+        The value is the bare model for a bare entry and `provider/model`
+        for a qualified one, so a reason reads like the entry it quotes.
+        """
         entry = self.bare.find(model)
         if entry is None and "/" in model:
             entry = self.bare.find(model.rpartition("/")[2])
         if entry is not None:
             return entry, model
 
-        if qualified in self.qualified_exact:
-            return qualified, qualified
-        for glob in self.qualified_globs:
-            if glob.provider.matches(provider) and glob.model.matches(model):
-                return glob.entry, qualified
-        return None
-
-
-def _qualified_glob(entry: str) -> _QualifiedGlob:
-    provider, _, model = entry.partition("/")
-    return _QualifiedGlob(
-        entry, _Glob.parse(provider, entry), _Glob.parse(model, entry)
-    )
+        entry = self.qualified.find(qualified)
+        return (entry, qualified) if entry is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +183,11 @@ class KeyRules:
     blocked_models: tuple[str, ...]
     allowed_providers: tuple[str, ...]
     blocked_providers: tuple[str, ...]
-    endpoint_allow: _NameMatcher
+    endpoint_allow: _Matcher
     model_allow: _ModelMatcher
     model_block: _ModelMatcher
-    provider_allow: _NameMatcher
-    provider_block: _NameMatcher
+    provider_allow: _Matcher
+    provider_block: _Matcher
     listed: Mapping[str, str]
     """Each list joined with ", ", built once for the reasons that `decide` writes."""
 
@@ -230,11 +215,11 @@ def compile_rules(key: VirtualKey) -> KeyRules:
         blocked_models=blocked_models,
         allowed_providers=allowed_providers,
         blocked_providers=blocked_providers,
-        endpoint_allow=_NameMatcher.build(endpoints),
+        endpoint_allow=_name_matcher(endpoints),
         model_allow=_ModelMatcher.build(allowed_models),
         model_block=_ModelMatcher.build(blocked_models),
-        provider_allow=_NameMatcher.build(allowed_providers),
-        provider_block=_NameMatcher.build(blocked_providers),
+        provider_allow=_name_matcher(allowed_providers),
+        provider_block=_name_matcher(blocked_providers),
         listed=MappingProxyType(
             {
                 "allowed_endpoints": ", ".join(endpoints),
@@ -271,7 +256,7 @@ def decide(
         return denied
 
     if rules.blocked_models:
-        blocked = rules.model_block.find(provider, model, qualified)
+        blocked = rules.model_block.find(model, qualified)
         if blocked is not None:
             entry, value = blocked
             reason = f"{value} matches '{entry}' in blocked_models"
@@ -279,7 +264,7 @@ def decide(
 
     if not rules.allowed_models:
         return _allowed_without_model_rule(rules, provider, qualified)
-    allowed = rules.model_allow.find(provider, model, qualified)
+    allowed = rules.model_allow.find(model, qualified)
     if allowed is None:
         listed = rules.listed["allowed_models"]
         reason = f"{qualified} matches no entry in allowed_models ({listed})"
@@ -393,8 +378,8 @@ def _check_provider(
     field: str, provider: str, entry: str, known: frozenset[str]
 ) -> None:
     if "*" in provider:
-        glob = _Glob.parse(provider, entry)
-        if any(glob.matches(name) for name in known):
+        pattern = re.compile(glob_to_regex(provider) + r"\Z")
+        if any(pattern.match(name) for name in known):
             return
         raise ValueError(
             f"Provider pattern '{provider}' in {field} matches no known provider; "
@@ -419,15 +404,14 @@ def _unknown_provider_message(
             "use a provider id that GET /admin/providers returns, such as 'openai'."
         )
 
+    # The part before "/" may be a misspelt provider, or the organisation in a
+    # model name such as meta-llama/llama-3-70b, so the message covers both.
     model = entry.partition("/")[2]
-    if close:
-        return (
-            f"Unknown provider '{provider}' in entry '{entry}' of {field}; "
-            f"did you mean '{close[0]}/{model}'?"
-        )
     last_part = entry.rpartition("/")[2]
+    typo_hint = f"If it is a typo, did you mean '{close[0]}/{model}'? " if close else ""
     return (
         f"Unknown provider '{provider}' in entry '{entry}' of {field}: an entry "
-        f"with '/' starts with a provider id. Write the bare model name "
-        f"'{last_part}' or put the provider first, such as 'openrouter/{entry}'."
+        f"with '/' starts with a provider id. {typo_hint}For a model name that "
+        f"contains '/', put the provider first, such as 'openrouter/{entry}', "
+        f"or write the bare model name '{last_part}'."
     )
