@@ -113,6 +113,29 @@ class Limiter:
             if token_window is not None:
                 token_window.add(now, tokens)
 
+    def record_usage(
+        self,
+        key: VirtualKey,
+        admitted_tokens: int,
+        actual_tokens: int,
+        now: float | None = None,
+    ) -> None:
+        """Count tokens a finished request used beyond what `check_request` admitted.
+
+        Only the excess is added, from `now` on. Tokens admitted but not used
+        stay counted until they leave the window, which errs on the safe side.
+        """
+        extra = actual_tokens - admitted_tokens
+        if key.tpm_limit is None or extra <= 0:
+            return
+        if now is None:
+            now = time.monotonic()
+
+        with self._lock:
+            window = self._token_window(key.id, key.tpm_limit, now)
+            if window is not None:
+                window.add(now, extra)
+
     def _window(
         self,
         windows: dict[str, _RequestWindow],

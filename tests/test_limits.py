@@ -213,3 +213,28 @@ def test_rpm_zero_denies_with_retry_after() -> None:
     with pytest.raises(RateLimited) as caught:
         limiter.check_request(make_key(rpm=0), make_endpoint(), 1, now=0.0)
     assert caught.value.retry_after >= 1
+
+
+def test_record_usage_counts_excess_tokens() -> None:
+    limiter = Limiter()
+    key, endpoint = make_key(tpm=100), make_endpoint()
+    limiter.check_request(key, endpoint, 20, now=0.0)
+
+    limiter.record_usage(key, admitted_tokens=20, actual_tokens=90, now=5.0)
+
+    assert not admitted(limiter, key, endpoint, tokens=11, now=10.0)
+    assert admitted(limiter, key, endpoint, tokens=10, now=10.0)
+    # The 70 extra tokens count from t=5, so they leave the window at t=65.
+    assert not admitted(limiter, key, endpoint, tokens=80, now=64.0)
+    assert admitted(limiter, key, endpoint, tokens=80, now=65.0)
+
+
+def test_record_usage_ignores_unused_tokens() -> None:
+    limiter = Limiter()
+    key, endpoint = make_key(tpm=100), make_endpoint()
+    limiter.check_request(key, endpoint, 100, now=0.0)
+
+    limiter.record_usage(key, admitted_tokens=100, actual_tokens=10, now=1.0)
+    limiter.record_usage(make_key(), admitted_tokens=0, actual_tokens=10, now=1.0)
+
+    assert not admitted(limiter, key, endpoint, tokens=1, now=2.0)
