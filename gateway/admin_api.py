@@ -353,7 +353,7 @@ def get_log(request_id: str, runtime: RuntimeDep) -> Json:
     if row is None:
         raise NotFound(
             f"Request '{request_id}' not found in the request log; "
-            "rows appear about a second after the request ends.",
+            "rows are written every GATEWAY_LOG_FLUSH_SECONDS, so retry shortly.",
             code="not_found",
         )
     return log_view(row)

@@ -1,6 +1,6 @@
 """Read-only admin views of the snapshot: access decisions, catalog, guardrail tests.
 
-Every access answer comes from `acl.decide`, the function the data plane uses.
+Every access decision comes from `acl.decide`, the function the data plane uses.
 """
 
 from __future__ import annotations

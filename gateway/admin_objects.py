@@ -1,6 +1,6 @@
 """Admin writes of provider keys and endpoints: checks, store calls, snapshot reloads.
 
-Every write holds `WRITE_LOCK`, so two requests cannot both take a slug or
+Every write runs under `WRITE_LOCK`, so two requests cannot both take a slug or
 both count as the first endpoint, and ends with `runtime.reload()` so the
 data plane sees the change at once.
 """
@@ -208,7 +208,7 @@ def get_endpoint(store: Store, endpoint_id: str) -> Endpoint:
 def create_endpoint(
     runtime: Runtime, body: EndpointCreate
 ) -> tuple[dict[str, Any], bool]:
-    """Create an endpoint; the flag says whether it is the first one the gateway has."""
+    """Create an endpoint; the flag is True when no endpoint existed before."""
     store = runtime.store
     with WRITE_LOCK:
         existing = store.list_endpoints()

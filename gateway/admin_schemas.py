@@ -1,8 +1,8 @@
 """Request bodies of the admin API.
 
-Pydantic checks types and ranges, and FastAPI answers a failure with 422
-naming the field. Checks that need the store (known ids, free slugs,
-provider names) happen in `gateway.admin_objects` and answer 400.
+Pydantic checks types and ranges, and FastAPI returns 422 naming the
+field when one fails. Checks that need the store (known ids, free slugs,
+provider names) happen in `gateway.admin_objects` and return 400.
 Unknown fields are rejected, so a misspelt field name is not silently
 ignored.
 """

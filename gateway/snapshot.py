@@ -75,9 +75,9 @@ def resolve_target(
 def build_snapshot(store: Store, secret_box: SecretBox) -> Snapshot:
     """Read the whole configuration from the store into a new `Snapshot`.
 
-    Provider secrets are decrypted here, so the snapshot is the only place
-    that holds them in plain text. Inactive endpoints and revoked keys are
-    included, because the data plane reports them with their own error codes.
+    Provider secrets are decrypted here and kept in memory only. Inactive
+    endpoints and revoked keys are included, because the data plane reports
+    them with their own error codes.
     """
     from gateway.acl import compile_rules
     from gateway.catalog import known_providers

@@ -48,7 +48,7 @@ def test_catalog_skips_sample_spec() -> None:
     assert all(" " not in mode for mode in catalog_modes())
 
 
-def test_known_providers_are_strings() -> None:
+def test_known_providers_sorted() -> None:
     providers = known_providers()
 
     assert "openai" in providers
