@@ -78,11 +78,13 @@ _QUALIFIED_MODEL = (
     "THEN model ELSE provider || '/' || model END"
 )
 
-_BREAKDOWN_NAMES: dict[str, str] = {
-    "model": _QUALIFIED_MODEL,
-    "endpoint": "endpoint",
-    "provider": "provider",
-    "key": "key_id",
+# Each breakdown groups by raw columns and names the group afterwards, because
+# building the qualified model name once per group is cheaper than per row.
+_BREAKDOWN_GROUPS: dict[str, tuple[str, str]] = {
+    "model": ("provider, model", _QUALIFIED_MODEL),
+    "endpoint": ("endpoint", "endpoint"),
+    "provider": ("provider", "provider"),
+    "key": ("key_id", "key_id"),
 }
 
 
@@ -347,9 +349,10 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Return the largest groups by spend, then by requests."""
         clause, params = _log_where(where)
+        columns, name = _BREAKDOWN_GROUPS[by]
         sql = f"""
             WITH grouped AS (
-                SELECT {_BREAKDOWN_NAMES[by]} AS name,
+                SELECT {columns},
                        any_value(key_prefix) AS key_prefix,
                        count(*) AS requests,
                        count(*) FILTER (WHERE status >= 400) AS errors,
@@ -359,10 +362,11 @@ class Store:
                        quantile_cont(latency_ms, 0.5) FILTER (WHERE status < 400)
                            AS latency_p50_ms
                 FROM request_logs {clause}
-                GROUP BY 1
+                GROUP BY {columns}
             )
-            SELECT grouped.*, virtual_keys.name AS key_name
-            FROM grouped LEFT JOIN virtual_keys ON ? AND virtual_keys.id = grouped.name
+            SELECT {name} AS name, grouped.key_prefix, requests, errors, spend_usd,
+                   total_tokens, latency_p50_ms, virtual_keys.name AS key_name
+            FROM grouped LEFT JOIN virtual_keys ON ? AND virtual_keys.id = {name}
             ORDER BY spend_usd DESC, requests DESC, name NULLS LAST
             LIMIT ?
         """
