@@ -21,6 +21,7 @@ from gateway.snippets import Snippet, build_snippets
 LISTING_TTL_SECONDS = 15
 DIALOG_STATE = "ui_dialog"
 NEW_KEY_STATE = "ui_new_key"
+FLASH_STATE = "ui_flash"
 
 
 def setup_page(title: str, icon: str) -> GatewayClient:
@@ -53,6 +54,17 @@ def _client(
 
 
 # Errors
+
+
+def flash(message: str) -> None:
+    """Show a success message at the top of the page after the next rerun."""
+    st.session_state[FLASH_STATE] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_STATE, None)
+    if message:
+        st.success(message, icon=":material/check:")
 
 
 def show_error(exc: ClientError) -> None:

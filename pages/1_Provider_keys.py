@@ -8,6 +8,7 @@ from gateway.client import ClientError
 client = ui.setup_page("Provider keys", ":material/key:")
 
 st.title("Provider keys")
+ui.show_flash()
 st.caption(
     "The secrets the gateway sends to providers. They are stored encrypted and "
     "listed only masked."
@@ -39,7 +40,7 @@ with st.expander("Add a provider key", expanded=adding, icon=":material/add:"):
             key="pk_api_base",
         )
         submitted = st.form_submit_button(
-            "Add key", type="primary", icon=":material/add:"
+            "Add key", type="primary", icon=":material/add:", key="pk_add_submit"
         )
     if submitted:
         try:
@@ -51,7 +52,7 @@ with st.expander("Add a provider key", expanded=adding, icon=":material/add:"):
         else:
             ui.clear_listings()
             st.query_params.pop("action", None)
-            st.toast(f"Added provider key {created['name']}.", icon=":material/check:")
+            ui.flash(f"Added provider key {created['name']}.")
             st.rerun()
 
 # The list.

@@ -99,6 +99,7 @@ st.caption(
     f"Apps send an endpoint's slug as `model` to `{client.public_url}`. The "
     "endpoint decides the provider, the model and its defaults."
 )
+ui.show_flash()
 ui.show_new_key()
 
 try:
@@ -213,7 +214,7 @@ with st.expander("Create an endpoint", expanded=creating, icon=":material/add:")
             st.session_state.ep_reset = True
             st.session_state.ep_slug_edited = False
             st.query_params.pop("action", None)
-            st.toast(f"Created endpoint {created['slug']}.", icon=":material/check:")
+            ui.flash(f"Created endpoint {created['slug']}.")
             st.rerun()
 
 # The list.

@@ -57,10 +57,16 @@ def wb_admin(workbench: GatewayProcess) -> Iterator[httpx.Client]:
 
 
 def run_page(page: str, **query_params: str) -> AppTest:
-    """Run a page (such as `Home.py` or `pages/2_Endpoints.py`) once."""
-    app = AppTest.from_file(str(ROOT / page), default_timeout=PAGE_TIMEOUT_SECONDS)
+    """Run a page (such as `Home.py` or `pages/2_Endpoints.py`) once.
+
+    The app starts at `Home.py` and switches to the page, as in the browser,
+    so that links between pages resolve.
+    """
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=PAGE_TIMEOUT_SECONDS)
     for name, value in query_params.items():
         app.query_params[name] = value
+    if page != "Home.py":
+        app.switch_page(page)
     return app.run()
 
 
