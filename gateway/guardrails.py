@@ -230,34 +230,43 @@ def _compile_finder(kind: str, config: dict[str, Any]) -> Finder:
 def _keyword_finder(words: list[str]) -> Finder:
     """Build a finder for whole, case-insensitive occurrences of any of `words`.
 
-    RE2's `\\b` treats only ASCII letters, digits and `_` as word characters,
-    so every candidate is checked again with `str.isalnum`. Longer words come
-    first in the alternation, so "project x" wins over "project" at the same
-    position.
+    A keyword edge that is a letter, digit or `_` must not touch another
+    one in the text, in any script. An edge that is punctuation needs no
+    boundary, as with a regex `\\b`. Longer words come first in each
+    alternation, so "project x" wins over "project" at the same position.
     """
-    alternatives = [
-        _keyword_pattern(word) for word in sorted(words, key=len, reverse=True)
-    ]
-    pattern = compile_pattern("(?i)(?:" + "|".join(alternatives) + ")")
+    ordered = sorted(words, key=len, reverse=True)
+    word_start = [word for word in ordered if _is_word_char(word, 0)]
+    other_start = [word for word in ordered if not _is_word_char(word, 0)]
+    patterns = []
+    if word_start:
+        # RE2 has no lookbehind, so the pattern consumes the character before
+        # the word. NOTE: when an earlier match ends with that character, as
+        # keyword "a-" does before "secret" in "a-secret", the later one is missed.
+        alternatives = "|".join(_keyword_pattern(word) for word in word_start)
+        patterns.append(
+            compile_pattern(rf"(?i)(?:^|[^\p{{L}}\p{{N}}_])({alternatives})")
+        )
+    if other_start:
+        alternatives = "|".join(_keyword_pattern(word) for word in other_start)
+        patterns.append(compile_pattern(f"(?i)({alternatives})"))
 
     def find(text: str) -> Iterable[tuple[int, int, str | None]]:
-        position = 0
-        while (found := pattern.search(text, position)) is not None:
-            start, end = found.span()
-            if _is_word_char(text, start - 1) or _is_word_char(text, end):
-                position = start + 1
-                continue
-            yield start, end, None
-            position = end
+        for pattern in patterns:
+            for found in pattern.finditer(text):
+                start, end = found.span(1)
+                if _is_word_char(text, end - 1) and _is_word_char(text, end):
+                    continue
+                yield start, end, None
 
     return find
 
 
 def _keyword_pattern(word: str) -> str:
+    # RE2's `\b` treats only ASCII letters, digits and `_` as word characters,
+    # so a word ending in another script is checked in `find` instead.
     body = r"\s+".join(re2.escape(part) for part in word.split())
-    prefix = r"\b" if _is_ascii_word_char(word[0]) else ""
-    suffix = r"\b" if _is_ascii_word_char(word[-1]) else ""
-    return prefix + body + suffix
+    return body + (r"\b" if _is_ascii_word_char(word[-1]) else "")
 
 
 def _is_ascii_word_char(char: str) -> bool:

@@ -162,7 +162,9 @@ def _national_phone(groups: list[str], digits: int) -> bool:
         return True
     if lengths == [1, 3, 3, 4] and groups[0] == "1":
         return True
-    return groups[0].startswith("0") and 9 <= digits <= 11 and max(lengths) <= 8
+    if not groups[0].startswith("0") or not 9 <= digits <= 11:
+        return False
+    return min(lengths) >= 2 and max(lengths) <= 8
 
 
 # Card candidates: groups of four with the last group one to seven digits
@@ -315,6 +317,10 @@ MIN_SECRET_ENTROPY = 3.0
 
 
 def _accept_known_secret(text: str, start: int, end: int) -> tuple[int, int] | None:
+    # Random `sk-` keys contain digits, but a hyphenated phrase such as
+    # "sk-learn-compatible-transformers" does not.
+    if text.startswith("sk-", start) and not any(c.isdigit() for c in text[start:end]):
+        return None
     return start, end
 
 

@@ -117,6 +117,9 @@ def test_pii_entity_found(entity: str, text: str, expected: str) -> None:
         ("phone", "version 1.2.3.4 and 10.0.0.1"),
         ("phone", "card 4111 1111 1111 1111"),
         ("phone", "time 12:30:45"),
+        ("phone", "digits 0 1 2 3 4 5 6 7 8 9"),
+        ("phone", "ISBN 978-3-16-148410-0"),
+        ("phone", "prices 0.50 0.75 1.25 2.00"),
         ("credit_card", "card 4111 1111 1111 1112 fails Luhn"),
         ("credit_card", "zeros 0000 0000 0000 0000"),
         ("credit_card", "short 4111 1111 111"),
@@ -130,6 +133,8 @@ def test_pii_entity_found(entity: str, text: str, expected: str) -> None:
         ("ip_address", "time 12:30:45 and mac 00:1a:2b:3c:4d:5e"),
         ("ip_address", "C++ std::vector and a::b"),
         ("secret", "sk-short and sk-"),
+        ("secret", "uses sk-learn-compatible-transformers"),
+        ("secret", "task-abcdefghij0123456789abcdef"),
         ("secret", "token=aaaaaaaaaaaaaaaaaaaa"),
         ("secret", "password: correcthorsebatterystaple"),
         ("secret", "the token is here"),
@@ -206,7 +211,12 @@ def test_iban_valid_cases(iban: str, valid: bool) -> None:
         (["project x"], "about Project   X today", ["Project   X"]),
         (["project x"], "about project xy", []),
         (["c++"], "I write C++.", ["C++"]),
-        (["c++"], "c++x", []),
+        (["c++"], "c++x", ["c++"]),
+        ([".net"], "asp.net core", [".net"]),
+        (["secret"], "xsecret secretx secret_ 2secret", []),
+        (["secret"], "secret secret,secret", ["secret", "secret", "secret"]),
+        (["secret"], "é secret été", ["secret"]),
+        (["naïve"], "naïve naïves", ["naïve"]),
         ([".net"], "we use .NET here", [".NET"]),
         (["café"], "un café noir", ["café"]),
         (["caf"], "un café noir", []),
@@ -219,6 +229,14 @@ def test_keyword_whole_words(words: list[str], text: str, expected: list[str]) -
     guardrails = compile_guardrails([guardrail("keyword", {"words": words})])
     result = guardrails.scan(text, "input")
     assert [text[match.start : match.end] for match in result.matches] == expected
+
+
+def test_keyword_many_matches_in_long_text() -> None:
+    guardrails = compile_guardrails([guardrail("keyword", {"words": ["secret"]})])
+    text = "the secret plan é " * 20_000
+    result = guardrails.scan(text, "input")
+    assert len(result.matches) == 20_000
+    assert result.text.count("[REDACTED]") == 20_000
 
 
 def test_regex_matches_and_masks() -> None:
