@@ -261,6 +261,8 @@ def update_endpoint(
         if "display_name" in changes and not changes["display_name"]:
             changes["display_name"] = changes.get("slug", current.slug)
         store.update_endpoint(endpoint_id, changes)
+        if changes.get("slug", current.slug) != current.slug:
+            _rename_in_keys(store, current.slug, changes["slug"])
         runtime.reload()
     return endpoint_json(store, get_endpoint(store, endpoint_id))
 
@@ -283,6 +285,19 @@ def delete_endpoint(runtime: Runtime, endpoint_id: str) -> dict[str, Any]:
         store.delete_endpoint(endpoint_id)
         runtime.reload()
     return {"id": endpoint_id, "deleted": True}
+
+
+def _rename_in_keys(store: Store, old_slug: str, new_slug: str) -> None:
+    """Replace a renamed slug in every key's `allowed_endpoints`, keeping access."""
+    for key in store.list_virtual_keys():
+        if old_slug not in key.allowed_endpoints:
+            continue
+        renamed = (
+            new_slug if slug == old_slug else slug for slug in key.allowed_endpoints
+        )
+        store.update_virtual_key(
+            key.id, {"allowed_endpoints": tuple(dict.fromkeys(renamed))}
+        )
 
 
 def _free_slug(existing: list[Endpoint], slug: str, own_id: str | None) -> str:

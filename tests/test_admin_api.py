@@ -404,6 +404,20 @@ def test_endpoint_patch_and_delete(admin: httpx.Client, provider_key: Any) -> No
     assert admin.get(path).status_code == 404
 
 
+def test_endpoint_rename_updates_key_access(
+    admin: httpx.Client, provider_key: Any
+) -> None:
+    endpoint = create_endpoint(admin, provider_key["id"])
+    key = create_key(admin, allowed_endpoints=[endpoint["slug"], "other-*"])
+    new_slug = unique("renamed")
+
+    response = admin.patch(f"/endpoints/{endpoint['id']}", json={"slug": new_slug})
+    updated = admin.get(f"/virtual-keys/{key['id']}").json()
+
+    assert response.status_code == 200, response.text
+    assert updated["allowed_endpoints"] == [new_slug, "other-*"]
+
+
 def test_endpoint_patch_null_slug_rejected(
     admin: httpx.Client, provider_key: Any
 ) -> None:
