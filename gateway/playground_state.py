@@ -16,7 +16,10 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def split_model_id(model_id: str) -> tuple[str | None, str]:
-    """Split `openai/gpt-4o` into `("openai", "gpt-4o")`; a bare name gets None."""
+    """Split a model id into its provider prefix and name.
+
+    `openai/gpt-4o` becomes `("openai", "gpt-4o")`, `gpt-4o` becomes `(None, "gpt-4o")`.
+    """
     provider, sep, name = model_id.strip().partition("/")
     if not sep:
         return None, provider
@@ -30,14 +33,14 @@ def serves_model(endpoint: Mapping[str, Any], model_id: str) -> bool:
     lack the provider prefix (`gpt-4o` on an `openai` key), so the resolved
     `provider` fills in the prefix before comparing.
     """
-    wanted = model_id.strip().lower()
+    target = model_id.strip().lower()
     model = str(endpoint.get("model") or "").strip().lower()
     if not model:
         return False
-    if model == wanted:
+    if model == target:
         return True
     provider = str(endpoint.get("provider") or "").lower()
-    return f"{provider}/{model}" == wanted
+    return f"{provider}/{model}" == target
 
 
 def endpoints_for_model(
@@ -47,7 +50,7 @@ def endpoints_for_model(
 ) -> list[dict[str, Any]]:
     """Return the active endpoints that serve `model_id`, in listing order.
 
-    `catalog_slugs` is the catalog's `endpoints` field for the model; an
+    `catalog_slugs` is the catalog's `endpoints` field for the model. An
     endpoint named there counts even when its stored model id is spelled
     differently from the catalog id.
     """

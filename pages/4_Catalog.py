@@ -1,6 +1,7 @@
 """Model catalog: litellm's cost map with filters, prices and a playground link."""
 
 import math
+import zlib
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -53,7 +54,7 @@ key_id = key_col.selectbox(
     help="Marks the models this key may not use, and the rule that denies each.",
 )
 
-flag_cols = st.columns([1, 1, 1, 2, 2, 3])
+flag_cols = st.columns([1, 1.6, 1.2, 2, 2, 3])
 vision = flag_cols[0].checkbox("Vision", key="cat_vision")
 tools = flag_cols[1].checkbox("Function calling", key="cat_tools")
 reasoning = flag_cols[2].checkbox("Reasoning", key="cat_reasoning")
@@ -95,11 +96,10 @@ filters = {
 
 # One page of models
 
+# The pagination widget's key follows the filters, so new filters start on page 1.
 signature = repr(sorted(filters.items()))
-if st.session_state.get("cat_filters") != signature:
-    st.session_state["cat_filters"] = signature
-    st.session_state["cat_page"] = 1
-page = st.session_state.get("cat_page", 1)
+page_key = f"cat_page_{zlib.crc32(signature.encode()):08x}"
+page = st.session_state.get(page_key, 1)
 
 with st.spinner("Loading the catalog…"):
     try:
@@ -152,11 +152,18 @@ selection = st.dataframe(
     styled,
     hide_index=True,
     column_config=columns,
+    column_order=[
+        "Model",
+        "Try",
+        "Served by",
+        *[name for name in table.columns if name not in ("Model", "Try", "Served by")],
+    ],
+    height=460,
     on_select="rerun",
     selection_mode="single-row",
     key="cat_table",
 )
-st.pagination(max(1, math.ceil(total / PAGE_SIZE)), key="cat_page")
+st.pagination(max(1, math.ceil(total / PAGE_SIZE)), key=page_key)
 
 # The selected model
 

@@ -1,8 +1,9 @@
 """Playground: chat with an endpoint, compare endpoints, edit and send the raw request.
 
 Every request goes through the gateway's own pipeline (guardrails, limits,
-logging with source `playground`). Nothing is sent or created on load: a
-`?model=` link only preselects the endpoint that serves the model.
+logging with source `playground`). Loading the page sends and creates
+nothing, because a `?model=` link only preselects the endpoint that serves
+the model.
 """
 
 import json
@@ -86,7 +87,7 @@ def remember_model() -> None:
 
 
 def offer_endpoint(model: str, entry: dict | None) -> None:
-    """Offer to create an endpoint for `model`; it is created only on a click."""
+    """Offer to create an endpoint for `model`, which is created only on a click."""
     provider = entry["provider"] if entry else pg.split_model_id(model)[0]
     st.warning(
         f"No active endpoint serves `{model}` yet. Create one to try it here.",
@@ -153,14 +154,17 @@ if st.session_state.pg_pending_endpoint in by_slug:
     st.session_state.pg_endpoint = st.session_state.pg_pending_endpoint
     st.session_state.pg_pending_endpoint = None
     st.session_state.pg_model_applied = model_id
-elif model_id and model_id != st.session_state.pg_model_applied:
+elif model_id and (
+    model_id != st.session_state.pg_model_applied
+    or st.session_state.get("pg_endpoint") not in by_slug
+):
     serving = pg.endpoints_for_model(
         endpoints, model_id, entry["endpoints"] if entry else []
     )
     st.session_state.pg_endpoint = serving[0]["slug"] if serving else None
     st.session_state.pg_model_applied = model_id
 elif st.session_state.get("pg_endpoint") not in by_slug:
-    st.session_state.pg_endpoint = slugs[0] if slugs and not model_id else None
+    st.session_state.pg_endpoint = slugs[0] if slugs else None
 
 with st.sidebar:
     slug = st.selectbox(
@@ -266,6 +270,10 @@ if ui.dialog_target("pg_code"):
 # Chat
 
 if mode == "Chat":
+    if not st.session_state.pg_messages:
+        st.caption(
+            f"Send a message to `{slug}`. Replies show their tokens, cost and latency."
+        )
     for turn in st.session_state.pg_messages:
         with st.chat_message(turn["role"]):
             if turn.get("error"):

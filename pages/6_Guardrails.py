@@ -1,4 +1,4 @@
-"""Guardrails: rules that block or mask personal data, words or patterns; a test box."""
+"""Guardrails: rules that block or mask personal data, words or patterns, and a test."""
 
 import re
 
@@ -89,7 +89,7 @@ if not guardrails:
 for guardrail in guardrails:
     with st.container(border=True):
         text_col, toggle_col, delete_col = st.columns(
-            [8, 2, 1], vertical_alignment="center"
+            [7, 2, 2], vertical_alignment="center"
         )
         text_col.markdown(
             f"**{guardrail['name']}** "
@@ -138,7 +138,7 @@ with st.container(border=True):
         words = st.text_area(
             "Words",
             key="gr_words",
-            help="One word or phrase a line; matched case-insensitively.",
+            help="One word or phrase per line, matched case-insensitively.",
         )
         config = {
             "words": [word.strip() for word in words.splitlines() if word.strip()]

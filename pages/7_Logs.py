@@ -1,6 +1,7 @@
 """Request logs: a filterable, bookmarkable table, row details, charts and exports."""
 
 import math
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -44,7 +45,7 @@ FILTERS = {
     "logs_source": ("source", ANY),
 }
 EXPORT_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
-# Analytics need a start; "All time" starts before any gateway could have logged.
+# The analytics routes need a start, so "All time" starts before any gateway logged.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -101,7 +102,7 @@ if "logs_range" not in st.session_state:
     if st.session_state.logs_source not in SOURCES:
         st.session_state.logs_source = ANY
     page_param = st.query_params.get("page", "1")
-    st.session_state.logs_page = int(page_param) if page_param.isdigit() else 1
+    st.session_state.logs_start_page = int(page_param) if page_param.isdigit() else 1
     st.session_state.logs_request = st.query_params.get("request")
     st.session_state.logs_export = None
     st.session_state.logs_filters = None
@@ -141,7 +142,7 @@ key_id = columns[1].selectbox(
 endpoint = columns[2].selectbox(
     "Endpoint", endpoint_slugs, index=None, placeholder=ANY, key="logs_endpoint"
 )
-model = columns[3].text_input("Model", key="logs_model", placeholder="openai/gpt-4o")
+model = columns[3].text_input("Model", key="logs_model", placeholder="gpt-4o")
 status = columns[4].selectbox("Status", STATUSES, key="logs_status")
 source = columns[5].selectbox("Source", SOURCES, key="logs_source")
 
@@ -162,9 +163,11 @@ signature = repr(
 )
 signature += range_id
 if st.session_state.logs_filters not in (None, signature):
-    st.session_state.logs_page = 1
+    st.session_state.logs_start_page = 1
     st.session_state.logs_export = None
 st.session_state.logs_filters = signature
+# The pagination widget's key follows the filters, so new filters start on page 1.
+page_key = f"logs_page_{zlib.crc32(signature.encode()):08x}"
 
 for state_key, (param, default) in FILTERS.items():
     value = st.session_state[state_key]
@@ -194,10 +197,11 @@ with st.spinner("Loading analytics…"), ui.reporting_errors():
         )
         latency_col, error_col = st.columns(2)
         latency_col.markdown(f"**Latency by {bucket}**")
-        latency_col.line_chart(
+        latency_col.bar_chart(
             series[["latency_p50_ms", "latency_p95_ms"]].rename(
                 columns={"latency_p50_ms": "p50 (ms)", "latency_p95_ms": "p95 (ms)"}
-            )
+            ),
+            stack=False,
         )
         error_col.markdown(f"**Error rate by {bucket}**")
         error_col.bar_chart(series[["error rate (%)"]], color="#d93025")
@@ -205,17 +209,21 @@ with st.spinner("Loading analytics…"), ui.reporting_errors():
 
 # The table
 
-page = st.session_state.get("logs_page", 1)
+start_page = st.session_state.logs_start_page
+page = st.session_state.get(page_key, start_page)
 with st.spinner("Loading requests…"):
     try:
         result = client.logs(**filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        pages = max(1, math.ceil(int(result["total"]) / PAGE_SIZE))
+        if page > pages:
+            page = pages
+            result = client.logs(
+                **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
     except ClientError as exc:
         ui.show_error(exc)
         st.stop()
 rows, total = result["data"], int(result["total"])
-if not rows and page > 1:
-    st.session_state.logs_page = 1
-    st.rerun()
 
 st.markdown(f"**{total:,} requests**")
 if page > 1:
@@ -251,8 +259,8 @@ selection = st.dataframe(
         "Guardrails": st.column_config.ListColumn(),
     },
 )
-if total > PAGE_SIZE:
-    st.pagination(math.ceil(total / PAGE_SIZE), key="logs_page")
+if pages > 1:
+    st.pagination(pages, default=min(start_page, pages), key=page_key)
 
 # Row details: the selected row, else the request named in the URL
 

@@ -17,9 +17,9 @@ from tests.ui.conftest import (
 
 
 def open_page(path: str, /, **query_params: str) -> AppTest:
-    """Run the page at `path` once, with Home.py as the main script.
+    """Run the page at `path` once, with Home.py as the main script as in the app.
 
-    `streamlit run Home.py` runs it so too, and `st.page_link("pages/...")` resolves.
+    Page links such as `st.page_link("pages/...")` resolve only from there.
     """
     app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=PAGE_TIMEOUT_SECONDS)
     app.switch_page(path)

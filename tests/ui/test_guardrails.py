@@ -16,9 +16,9 @@ PAGE = "pages/6_Guardrails.py"
 
 
 def open_page(path: str, /, **query_params: str) -> AppTest:
-    """Run the page at `path` once, with Home.py as the main script.
+    """Run the page at `path` once, with Home.py as the main script as in the app.
 
-    `streamlit run Home.py` runs it so too, and `st.page_link("pages/...")` resolves.
+    Page links such as `st.page_link("pages/...")` resolve only from there.
     """
     app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=PAGE_TIMEOUT_SECONDS)
     app.switch_page(path)
@@ -34,7 +34,7 @@ def word() -> str:
 
 @pytest.fixture
 def cleanup(wb_admin: httpx.Client) -> Iterator[list[str]]:
-    """Names of guardrails that the test creates; they are deleted afterwards."""
+    """Collect the names of guardrails that a test creates, and delete them after it."""
     names: list[str] = []
     yield names
     for guardrail in wb_admin.get("/guardrails").json()["data"]:

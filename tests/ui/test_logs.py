@@ -25,9 +25,9 @@ PAGE = "pages/7_Logs.py"
 
 
 def open_page(path: str, /, **query_params: str) -> AppTest:
-    """Run the page at `path` once, with Home.py as the main script.
+    """Run the page at `path` once, with Home.py as the main script as in the app.
 
-    `streamlit run Home.py` runs it so too, and `st.page_link("pages/...")` resolves.
+    Page links such as `st.page_link("pages/...")` resolve only from there.
     """
     app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=PAGE_TIMEOUT_SECONDS)
     app.switch_page(path)
@@ -44,9 +44,11 @@ def traffic(
     key = provider_key(wb_admin, llmock, f"logs {suffix}")
     slug = endpoint(wb_admin, key["id"], f"logs-{suffix}")["slug"]
     virtual_key = create(wb_admin, "/virtual-keys", name=f"logs {suffix}")
+
     chat = {"endpoint": slug, "messages": [{"role": "user", "content": "hi"}]}
     for _ in range(2):
         assert wb_admin.post("/playground/chat", json=chat).status_code == 200
+
     api = httpx.post(
         f"{workbench.url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {virtual_key['key']}"},
@@ -54,6 +56,7 @@ def traffic(
         timeout=30,
     )
     assert api.status_code == 200, api.text
+
     blocked_key = create(
         wb_admin,
         "/virtual-keys",
@@ -67,6 +70,7 @@ def traffic(
         timeout=30,
     )
     assert denied.status_code == 403, denied.text
+
     wait_for_rows(wb_admin, slug, 4)
     return {"slug": slug, "key_id": virtual_key["id"]}
 

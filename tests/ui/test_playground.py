@@ -20,14 +20,14 @@ from tests.ui.conftest import (
 )
 
 PAGE = "pages/5_Playground.py"
-# A model that no test serves with an endpoint before it asks for inline creation.
+# A model that no test serves with an endpoint, so the page offers inline creation.
 UNSERVED_MODEL = "openai/gpt-3.5-turbo-0125"
 
 
 def open_page(path: str, /, **query_params: str) -> AppTest:
-    """Run the page at `path` once, with Home.py as the main script.
+    """Run the page at `path` once, with Home.py as the main script as in the app.
 
-    `streamlit run Home.py` runs it so too, and `st.page_link("pages/...")` resolves.
+    Page links such as `st.page_link("pages/...")` resolve only from there.
     """
     app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=PAGE_TIMEOUT_SECONDS)
     app.switch_page(path)
@@ -292,3 +292,33 @@ def test_build_request_leaves_out_unset() -> None:
         ],
         "stream": True,
     }
+
+
+def test_raw_request_mode_sends_nothing(
+    workbench: GatewayProcess, wb_admin: httpx.Client, llmock: LLMockProcess
+) -> None:
+    serving_endpoint(wb_admin, llmock, "openai/gpt-4o")
+    app = open_page(PAGE)
+
+    app.radio(key="pg_mode").set_value("Raw request").run()
+
+    assert not app.exception
+    assert not app.error
+    assert app.session_state["pg_raw_reply"] is None
+    assert llmock.requests() == []
+
+
+def test_model_preselected_again_on_return(
+    workbench: GatewayProcess, wb_admin: httpx.Client, llmock: LLMockProcess
+) -> None:
+    model = f"openai/return-{uuid.uuid4().hex[:8]}"
+    slug = serving_endpoint(wb_admin, llmock, model)["slug"]
+    app = open_page(PAGE, model=model)
+    assert app.selectbox(key="pg_endpoint").value == slug
+
+    app.switch_page("pages/4_Catalog.py").run()
+    app.query_params["model"] = model
+    app.switch_page("pages/5_Playground.py").run()
+
+    assert not app.exception
+    assert app.selectbox(key="pg_endpoint").value == slug
