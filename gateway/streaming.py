@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import orjson
 from starlette.responses import StreamingResponse
 
@@ -123,8 +124,11 @@ async def _relay(
             _settle_usage(runtime, call, opened, meter)
             if call.error_code is None:
                 call.fail(499, "client_disconnected")
-        await asyncio.shield(close_stream(opened.stream))
         finish(runtime, call)
+        # A disconnect cancels this task's scope, so the close runs shielded
+        # to release the provider connection.
+        with anyio.CancelScope(shield=True):
+            await close_stream(opened.stream)
 
 
 def _chunk_dict(chunk: Any) -> dict[str, Any]:
