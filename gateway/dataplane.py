@@ -243,7 +243,7 @@ def _choice_texts(body: dict[str, Any]) -> list[str]:
 def _guard_output(runtime: Runtime, call: Call, body: dict[str, Any]) -> None:
     """Apply output guardrails to each choice: mask text, or withhold blocked text.
 
-    A blocked answer is returned like a provider's content filter: empty
+    A blocked response is returned like a provider's content filter: empty
     content and `finish_reason` `content_filter`. The request was served and
     is charged, so the status stays 200.
     """

@@ -111,10 +111,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 class RequestIdMiddleware:
-    """Give each request an id, send it as `x-request-id`, and answer unexpected faults.
+    """Give each request an id, send it as `x-request-id`, and handle unexpected faults.
 
     An exception that no handler took becomes a 500 `internal_error` whose
-    message carries the request id; the traceback goes to the log only.
+    message carries the request id, and the traceback goes to the log only.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -2,8 +2,8 @@
 
 Each chunk goes to the client as soon as the provider sends it, as
 `data: {json}` and a blank line, and the stream ends with `data: [DONE]`.
-The gateway always asks the provider for a usage chunk and forwards it only
-when the client asked for one too. When no usage arrives (a provider that
+The gateway always requests a usage chunk from the provider and forwards it
+only when the client requested one too. When no usage arrives (a provider that
 ignores `stream_options`, a broken stream, a client that disconnects) the
 tokens are counted locally, so a streamed request is charged like the same
 request unstreamed.

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 
 import litellm
 
+from gateway import passthrough
 from gateway.error_mapping import map_provider_error
 from gateway.errors import GatewayError, UpstreamError
 from gateway.pipeline import Call, Candidate
@@ -30,11 +31,14 @@ async def send(
 ) -> Any:
     """Call the candidate's provider through litellm with its model, key and base URL.
 
-    `payload` holds the OpenAI fields only (messages or input, parameters,
+    `payload` contains the OpenAI fields only (messages or input, parameters,
     `stream`); the credentials always come from the endpoint's provider key.
     litellm's own retries are off, because the gateway decides about retries
-    with its fallbacks.
+    with its fallbacks. Chat calls that litellm would send unchanged to an
+    OpenAI-format provider go through `gateway.passthrough` instead.
     """
+    if operation == "chat" and passthrough.handles(candidate, payload):
+        return await passthrough.send(candidate, payload, timeout)
     provider_key = candidate.provider_key
     credentials: dict[str, Any] = {
         "model": candidate.target.litellm_model,
@@ -57,8 +61,8 @@ async def with_fallbacks(
     """Run `attempt` on each candidate in turn until one succeeds.
 
     A provider fault (5xx, timeout, broken connection) moves on to the next
-    candidate; a 4xx answer, or the last candidate's fault, is raised as the
-    gateway's error. `call.target` ends on the candidate that answered.
+    candidate. A 4xx response, or the last candidate's fault, is raised as the
+    gateway's error. `call.target` ends on the candidate that responded.
     """
     for position, candidate in enumerate(route):
         call.target = candidate.target

@@ -30,7 +30,7 @@ def key(admin: httpx.Client, endpoint: dict[str, Any]) -> str:
 
 
 def events(text: str) -> list[Any]:
-    """Decode the `data:` lines of an SSE body; `[DONE]` stays a string."""
+    """Decode the `data:` lines of an SSE body, keeping `[DONE]` as a string."""
     decoded: list[Any] = []
     for line in text.splitlines():
         if not line.startswith("data: "):
