@@ -10,7 +10,7 @@ from gateway.errors import AuthenticationFailed
 
 
 def bearer_token(request: Request) -> str:
-    """Return the token of an `Authorization: Bearer` header, or raise a 401 naming the fix."""
+    """Return the token of an `Authorization: Bearer` header, or raise a 401."""
     header = request.headers.get("authorization")
     if not header:
         raise AuthenticationFailed(
@@ -34,6 +34,7 @@ def require_admin(request: Request) -> None:
     expected: str = request.app.state.runtime.admin_key
     if not hmac.compare_digest(token.encode(), expected.encode()):
         raise AuthenticationFailed(
-            "Invalid admin key. Use GATEWAY_ADMIN_KEY or the admin_key file in the data folder.",
+            "Invalid admin key. Use GATEWAY_ADMIN_KEY or the admin_key file "
+            "in the data folder.",
             code="invalid_api_key",
         )

@@ -1,4 +1,6 @@
-"""The service's error hierarchy. Each class carries its HTTP status and OpenAI error code.
+"""The service's error hierarchy.
+
+Each class carries its HTTP status and OpenAI error code.
 
 Every error leaves the service in one JSON shape that OpenAI SDKs read:
 `{"error": {"message", "type", "param", "code"}}`.
@@ -102,7 +104,9 @@ class RateLimited(GatewayError):
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
 
-    def __init__(self, message: str, *, retry_after: float = 1.0, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float = 1.0, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = max(1, int(retry_after + 0.999))
         self.headers.setdefault("Retry-After", str(self.retry_after))
@@ -133,4 +137,4 @@ class UpstreamTimeout(GatewayError):
 
 
 class InternalError(GatewayError):
-    """An unexpected fault (500); the message carries the request id, never a traceback."""
+    """An unexpected fault (500), reported with its request id and no traceback."""

@@ -21,7 +21,7 @@ KEY_PREFIX = "sk-gw-"
 
 @dataclass(frozen=True, repr=False)
 class ProviderKey:
-    """Credentials for one provider; `api_key` is the decrypted secret, held in memory only."""
+    """Credentials for one provider; `api_key` is the decrypted secret (memory only)."""
 
     id: str
     name: str
@@ -35,7 +35,10 @@ class ProviderKey:
         return mask_secret(self.api_key)
 
     def __repr__(self) -> str:
-        return f"ProviderKey(id={self.id!r}, provider={self.provider!r}, api_key={self.masked!r})"
+        return (
+            f"ProviderKey(id={self.id!r}, provider={self.provider!r}, "
+            f"api_key={self.masked!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class VirtualKey:
-    """A client credential. Only the SHA-256 hash and a display prefix of the secret are kept."""
+    """A client credential, stored as its SHA-256 hash and a display prefix."""
 
     id: str
     name: str
@@ -118,7 +121,7 @@ class LogRow:
 
 
 def mask_secret(secret: str) -> str:
-    """Show the first three and last four characters of a secret, or only stars when short."""
+    """Show the first three and last four characters of a secret; stars when short."""
     if len(secret) < 12:
         return "*" * 8
     return f"{secret[:3]}...{secret[-4:]}"

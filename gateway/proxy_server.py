@@ -17,8 +17,8 @@ from fastapi import FastAPI
 
 from gateway import __version__
 from gateway.admin_api import router as admin_router
-from gateway.http_errors import install_error_handlers
 from gateway.dataplane import router as data_router
+from gateway.http_errors import install_error_handlers
 from gateway.playground import router as playground_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings, SettingsError, load_settings
@@ -32,8 +32,8 @@ def create_app(settings: Settings) -> FastAPI:
         runtime = Runtime.open(settings)
         app.state.runtime = runtime
         logger.info(
-            "ready on http://%s:%d (OpenAI API at /v1, admin API at /admin); data folder %s; "
-            "workbench %s",
+            "ready on http://%s:%d (OpenAI API at /v1, admin API at /admin); "
+            "data folder %s; workbench %s",
             settings.host,
             settings.port,
             settings.data_dir.resolve(),
@@ -66,7 +66,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # litellm logs two INFO lines per call; the gateway logs its own line per request.
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         settings = load_settings(argv)
     except SettingsError as exc:
@@ -76,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         sock = bind_socket(settings.host, settings.port)
     except OSError as exc:
         print(
-            f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            f"error: cannot listen on {settings.host}:{settings.port} "
+            f"({exc.strerror}); "
             "pass another --port or stop the process that uses it",
             file=sys.stderr,
         )

@@ -11,7 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gateway.crypto import SecretBox, load_or_create_admin_key, load_or_create_secret_box
+from gateway.crypto import (
+    SecretBox,
+    load_or_create_admin_key,
+    load_or_create_secret_box,
+)
 from gateway.limits import Limiter
 from gateway.logwriter import LogWriter
 from gateway.settings import Settings

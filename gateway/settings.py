@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     @classmethod
     def _admin_key_length(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters; unset it to have one generated")
+            raise ValueError(
+                "must be at least 16 characters; unset it to have one generated"
+            )
         return value
 
     @property
@@ -51,22 +53,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m gateway.proxy_server",
         description="OpenAI-compatible gateway with virtual keys and an admin API.",
     )
-    parser.add_argument("--host", help=f"interface to listen on (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--host", help=f"interface to listen on (default {DEFAULT_HOST})"
+    )
     parser.add_argument("--port", type=int, help=f"TCP port (default {DEFAULT_PORT})")
     parser.add_argument(
         "--data-dir",
         type=Path,
-        help=f"folder for the DuckDB file and generated secrets (default {DEFAULT_DATA_DIR}/)",
+        help="folder for the DuckDB file and generated secrets "
+        f"(default {DEFAULT_DATA_DIR}/)",
     )
     return parser.parse_args(argv)
 
 
 def load_settings(argv: list[str] | None = None) -> Settings:
-    """Build settings from the environment, with command-line flags taking precedence."""
+    """Build settings from the environment; command-line flags take precedence."""
     args = parse_args(argv)
     overrides = {
         name: value
-        for name, value in (("host", args.host), ("port", args.port), ("data_dir", args.data_dir))
+        for name, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("data_dir", args.data_dir),
+        )
         if value is not None
     }
     try:

@@ -1,4 +1,4 @@
-"""An immutable in-memory view of the configuration that the data plane reads per request.
+"""An immutable in-memory view of the configuration that each request reads.
 
 The runtime rebuilds it after every admin write and swaps it in one
 assignment, so a request sees either the old or the new configuration, never

@@ -1,4 +1,4 @@
-"""Fixtures that start real processes: llmock as the provider and the gateway service."""
+"""Fixtures that start real processes: llmock as the provider, and the service."""
 
 from __future__ import annotations
 

@@ -24,11 +24,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(
+                f"process exited with {process.returncode}:\n{log.read_text()}"
+            )
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
@@ -40,7 +44,7 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 
 @dataclass
 class GatewayProcess:
-    """The service started as `python -m gateway.proxy_server` on a free loopback port."""
+    """The service, run as `python -m gateway.proxy_server` on a free loopback port."""
 
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
@@ -139,14 +143,18 @@ class LLMockProcess:
             self.process = None
 
     def requests(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.url}/_llmock/requests", timeout=10).json()["requests"])
+        return list(
+            httpx.get(f"{self.url}/_llmock/requests", timeout=10).json()["requests"]
+        )
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/_llmock/reset", timeout=10)
 
     def queue(self, *behaviors: dict[str, Any]) -> None:
-        """Queue scripted faults, such as `{"type": "fail", "status": 429, "times": 1}`."""
+        """Queue scripted faults, such as `{"type": "fail", "status": 429}`."""
         response = httpx.post(
-            f"{self.url}/_llmock/scenario", json={"behaviors": list(behaviors)}, timeout=10
+            f"{self.url}/_llmock/scenario",
+            json={"behaviors": list(behaviors)},
+            timeout=10,
         )
         response.raise_for_status()
