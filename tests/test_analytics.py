@@ -109,15 +109,34 @@ def test_summary_empty_range(store: Store) -> None:
 def test_timeseries_hour_buckets(store: Store) -> None:
     data = analytics.timeseries(store, LogFilter(), "hour")["data"]
 
-    assert [item["bucket"] for item in data] == [
-        "2026-12-04T10:00:00Z",
-        "2026-12-04T11:00:00Z",
-        "2026-12-05T10:00:00Z",
-    ]
-    assert [item["requests"] for item in data] == [10, 2, 1]
-    assert [item["errors"] for item in data] == [0, 1, 1]
+    assert len(data) == 25
+    assert data[0]["bucket"] == "2026-12-04T10:00:00Z"
+    assert data[-1]["bucket"] == "2026-12-05T10:00:00Z"
+    assert [item["requests"] for item in data[:3]] == [10, 2, 0]
+    assert data[-1]["requests"] == 1
+    assert [item["errors"] for item in data[:2]] == [0, 1]
     assert data[1]["spend_usd"] == pytest.approx(0.5)
     assert data[1]["total_tokens"] == 15 + 150
+    assert data[2]["latency_p50_ms"] is None
+
+
+def test_timeseries_fills_requested_range(store: Store) -> None:
+    where = LogFilter(start=HOUR - timedelta(minutes=90), end=HOUR + timedelta(hours=2))
+
+    data = analytics.timeseries(store, where, "hour")["data"]
+
+    assert [item["bucket"][11:13] for item in data] == ["08", "09", "10", "11"]
+    assert [item["requests"] for item in data] == [0, 0, 10, 2]
+
+
+def test_timeseries_empty_store_range(tmp_path: Path) -> None:
+    empty = Store.open(tmp_path / "empty.duckdb")
+    try:
+        data = analytics.timeseries(empty, LogFilter(), "day")["data"]
+    finally:
+        empty.close()
+
+    assert data == []
 
 
 def test_timeseries_day_buckets(store: Store) -> None:
