@@ -71,8 +71,8 @@ max_price = flag_cols[4].number_input(
 )
 sort_label = flag_cols[5].selectbox("Sort", list(SORTS), key="cat_sort")
 
-# The provider and mode lists come with every catalog response, so the first
-# (unfiltered) page feeds the two selectboxes before they filter anything.
+# Every catalog response lists all providers and modes, so an unfiltered
+# one-row request fills the two selectboxes.
 facets = {"providers": [], "modes": []}
 with ui.reporting_errors():
     facets = ui.catalog(limit=1)
@@ -139,8 +139,10 @@ columns = {
     ),
     "Try": st.column_config.LinkColumn(display_text="Open in playground"),
 }
+leading_columns = ["Model", "Try", "Served by"]
 styled = table
 if key_id:
+    leading_columns = ["Model", "Key may use", "Denied by", "Try", "Served by"]
     table["Key may use"] = ["✅" if model["allowed"] else "🚫" for model in models]
     table["Denied by"] = [model["denied_by"] or "" for model in models]
     denied = [not model["allowed"] for model in models]
@@ -153,17 +155,16 @@ selection = st.dataframe(
     hide_index=True,
     column_config=columns,
     column_order=[
-        "Model",
-        "Try",
-        "Served by",
-        *[name for name in table.columns if name not in ("Model", "Try", "Served by")],
+        *leading_columns,
+        *[name for name in table.columns if name not in leading_columns],
     ],
     height=460,
     on_select="rerun",
     selection_mode="single-row",
     key="cat_table",
 )
-st.pagination(max(1, math.ceil(total / PAGE_SIZE)), key=page_key)
+if total > PAGE_SIZE:
+    st.pagination(math.ceil(total / PAGE_SIZE), key=page_key)
 
 # The selected model
 

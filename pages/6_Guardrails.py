@@ -1,6 +1,6 @@
-"""Guardrails: rules that block or mask personal data, words or patterns, and a test."""
+"""Guardrails page: block or mask personal data, words or patterns, and a test box."""
 
-import re
+import html
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +17,7 @@ KINDS = {
 SCOPES = {"input": "Requests", "output": "Replies", "both": "Both"}
 ACTIONS = {"block": "Block", "mask": "Mask"}
 HIGHLIGHT = {"block": "red", "mask": "orange"}
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+MARK_COLORS = {"block": "#f8c9c5", "mask": "#fde2b8"}
 
 client = ui.setup_page("Guardrails", ":material/shield:")
 
@@ -43,23 +43,18 @@ def set_active(guardrail_id: str) -> None:
 
 
 def highlight(text: str, matches: list[dict]) -> str:
-    """Return `text` as Markdown with matches on red (block) or orange (mask)."""
+    """Return `text` as HTML with matches marked red (block) or orange (mask)."""
     parts, cursor = [], 0
     for match in sorted(matches, key=lambda m: (m["start"], -m["end"])):
         if match["start"] < cursor:
             continue
-        parts.append(escape(text[cursor : match["start"]]))
-        color = HIGHLIGHT.get(match["action"], "gray")
-        parts.append(
-            f":{color}-background[{escape(text[match['start'] : match['end']])}]"
-        )
+        parts.append(html.escape(text[cursor : match["start"]]))
+        color = MARK_COLORS.get(match["action"], "#e8eaed")
+        marked = html.escape(text[match["start"] : match["end"]])
+        parts.append(f'<mark style="background: {color}">{marked}</mark>')
         cursor = match["end"]
-    parts.append(escape(text[cursor:]))
-    return "".join(parts).replace("\n", "  \n")
-
-
-def escape(text: str) -> str:
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    parts.append(html.escape(text[cursor:]))
+    return '<div style="white-space: pre-wrap">' + "".join(parts) + "</div>"
 
 
 st.title("Guardrails")
@@ -228,7 +223,7 @@ if tested:
         )
     if matches:
         st.markdown("**Matches**")
-        st.markdown(highlight(tested["text"], matches))
+        st.html(highlight(tested["text"], matches))
         st.dataframe(
             pd.DataFrame(
                 {

@@ -4,6 +4,7 @@ import math
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -52,7 +53,8 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 def show_detail(row: dict) -> None:
     """Show one log row: status, timings, tokens, cost, route, error and guardrails."""
     with st.container(border=True):
-        st.markdown(f"**Request `{row['request_id']}`** · {row['ts']}")
+        when = pd.Timestamp(row["ts"]).strftime("%Y-%m-%d %H:%M:%S UTC")
+        st.markdown(f"**Request `{row['request_id']}`** · {when}")
         prompt, completion = row["prompt_tokens"], row["completion_tokens"]
         cells = st.columns(5)
         cells[0].metric("Status", row["status"])
@@ -63,7 +65,7 @@ def show_detail(row: dict) -> None:
             ui.number(prompt + completion),
             help=f"{prompt} prompt, {completion} completion",
         )
-        cells[4].metric("Cost", ui.money(row["cost_usd"]))
+        cells[4].metric("Cost", f"${row['cost_usd']:.6f}")
 
         route = [
             f"key `{row['key_prefix'] or 'none'}`",
@@ -88,6 +90,45 @@ def show_detail(row: dict) -> None:
             if row.get(field):
                 with st.expander(label):
                     st.code(row[field], language="json", wrap_lines=True)
+
+
+def latency_chart(series: pd.DataFrame) -> alt.Chart:
+    """Build a chart of p50 and p95 latency per bucket, with a point on each bucket."""
+    frame = series.rename(columns={"latency_p50_ms": "p50", "latency_p95_ms": "p95"})
+    frame = frame.melt(
+        id_vars="bucket", value_vars=["p50", "p95"], var_name="percentile"
+    )
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("value:Q", title="ms"),
+            color=alt.Color("percentile:N", title=None),
+            tooltip=["bucket:T", "percentile:N", alt.Tooltip("value:Q", format=",.0f")],
+        )
+    )
+
+
+def error_rate_chart(series: pd.DataFrame) -> alt.Chart:
+    """Build a chart of the percentage of requests that failed, per bucket."""
+    frame = series.assign(
+        rate=series["errors"] / series["requests"].clip(lower=1) * 100
+    )
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#d93025")
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("rate:Q", title="% of requests", scale=alt.Scale(domainMin=0)),
+            tooltip=[
+                "bucket:T",
+                "requests:Q",
+                "errors:Q",
+                alt.Tooltip("rate:Q", format=".1f"),
+            ],
+        )
+    )
 
 
 client = ui.setup_page("Logs", ":material/receipt_long:")
@@ -124,7 +165,7 @@ for state_key, known in (("logs_key", key_names), ("logs_endpoint", endpoint_slu
 
 # Filters
 
-columns = st.columns([2, 3, 2, 2, 1, 1])
+columns = st.columns([2, 3, 2, 2, 1.4, 1.6])
 range_id = columns[0].selectbox(
     "Time range",
     list(RANGES),
@@ -190,21 +231,11 @@ with st.spinner("Loading analytics…"), ui.reporting_errors():
 
     series = pd.DataFrame(client.analytics_timeseries(start or EPOCH, now, bucket))
     if not series.empty:
-        series["bucket"] = pd.to_datetime(series["bucket"])
-        series = series.set_index("bucket")
-        series["error rate (%)"] = (
-            series["errors"] / series["requests"].where(series["requests"] > 0) * 100
-        )
         latency_col, error_col = st.columns(2)
         latency_col.markdown(f"**Latency by {bucket}**")
-        latency_col.bar_chart(
-            series[["latency_p50_ms", "latency_p95_ms"]].rename(
-                columns={"latency_p50_ms": "p50 (ms)", "latency_p95_ms": "p95 (ms)"}
-            ),
-            stack=False,
-        )
+        latency_col.altair_chart(latency_chart(series))
         error_col.markdown(f"**Error rate by {bucket}**")
-        error_col.bar_chart(series[["error rate (%)"]], color="#d93025")
+        error_col.altair_chart(error_rate_chart(series))
     st.caption("The summary and charts cover every request in the time range.")
 
 # The table

@@ -90,7 +90,8 @@ def test_create_keyword_and_test_masks(
     assert f"Masked by {name}" in page_text(app)
     assert word not in masked_text(app)
     assert masked_text(app).startswith("I saw a ")
-    assert f":orange-background[{word}]" in page_text(app)
+    highlighted = app.get("html")[0].value
+    assert f'<mark style="background: #fde2b8">{word}</mark>' in highlighted
 
 
 def test_draft_pii_test_saves_nothing(
@@ -117,13 +118,17 @@ def test_draft_regex_masks(workbench: GatewayProcess) -> None:
     app.selectbox(key="gr_kind").select("regex").run()
     app.text_input(key="gr_pattern").input(r"ORD-\d{6}")
     app.radio(key="gr_action").set_value("mask")
-    app.text_area(key="gr_test_text").input("order ORD-123456 shipped")
+    app.text_area(key="gr_test_text").input("<b>order</b> ORD-123456 shipped")
 
     app.button(key="gr_test_draft").click().run()
 
     assert not app.exception
     assert "ORD-123456" not in masked_text(app)
-    assert masked_text(app).startswith("order ")
+    assert masked_text(app).startswith("<b>order</b> ")
+    highlighted = app.get("html")[0].value
+    assert "&lt;b&gt;order&lt;/b&gt;" in highlighted
+    assert "<b>" not in highlighted
+    assert ">ORD-123456</mark>" in highlighted
 
 
 def test_toggle_disables_guardrail(
