@@ -150,7 +150,9 @@ async def run_chat(
 
     call.stream = chat.stream
     if chat.stream:
-        opened = await with_fallbacks(call, route, _opener(runtime, messages, chat))
+        opened = await with_fallbacks(
+            call, route, _opener(runtime, messages, chat), runtime.limiter
+        )
         return stream_response(
             runtime, call, opened, include_usage=chat.include_usage, trailer=trailer
         )
@@ -198,7 +200,7 @@ async def _complete(
         sent[:] = payload["messages"]
         return await send("chat", candidate, payload, timeout)
 
-    response = await with_fallbacks(call, route, attempt)
+    response = await with_fallbacks(call, route, attempt, runtime.limiter)
     body = _response_dict(response)
     _meter(call, response, sent, body)
     _guard_output(runtime, call, body)
@@ -304,7 +306,7 @@ async def _run_embeddings(
     async def attempt(candidate: Candidate) -> Any:
         return await send("embeddings", candidate, {"input": inputs, **params}, timeout)
 
-    response = await with_fallbacks(call, route, attempt)
+    response = await with_fallbacks(call, route, attempt, runtime.limiter)
     body: dict[str, Any] = response.model_dump()
     assert call.target is not None
     reported = usage_of(response)

@@ -113,6 +113,32 @@ class Limiter:
             if token_window is not None:
                 token_window.add(now, tokens)
 
+    def check_endpoint(self, endpoint: Endpoint, now: float | None = None) -> None:
+        """Admit one request to a fallback endpoint against its own rpm limit.
+
+        The key's limits were applied when the request was admitted, so only
+        the endpoint's window is checked and counted here.
+        """
+        rpm = endpoint.rpm_limit
+        if rpm is None:
+            return
+        if now is None:
+            now = time.monotonic()
+
+        with self._lock:
+            window = self._window(self._endpoint_requests, endpoint.id, rpm, now)
+            if window is None:
+                return
+            if len(window.times) >= rpm:
+                wait = _wait_for(window, now)
+                raise RateLimited(
+                    f"Endpoint {endpoint.slug} exceeded its rpm limit of {rpm}; "
+                    f"retry after {_seconds(wait)} s or raise the endpoint's "
+                    "rpm_limit.",
+                    retry_after=wait,
+                )
+            window.times.append(now)
+
     def record_usage(
         self,
         key: VirtualKey,

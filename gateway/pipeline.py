@@ -72,6 +72,7 @@ class Call:
     guardrail_actions: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    admitted_tokens: int = 0
     cost_usd: float = 0.0
     upstream_ms: float = 0.0
     status: int = 200
@@ -287,9 +288,8 @@ def admit(
     max_tokens: int | None,
 ) -> None:
     """Apply rate limits, then reserve the worst-case cost against the key's budget."""
-    runtime.limiter.check_request(
-        key, route[0].endpoint, prompt_tokens + (max_tokens or 0)
-    )
+    call.admitted_tokens = prompt_tokens + (max_tokens or 0)
+    runtime.limiter.check_request(key, route[0].endpoint, call.admitted_tokens)
     if key is ADMIN_KEY:
         return
     amount = worst_case_cost(route, prompt_tokens, max_tokens)
@@ -402,6 +402,9 @@ def finish(runtime: Runtime, call: Call) -> None:
     if call.reservation is not None:
         runtime.ledger.settle(call.reservation, call.cost_usd)
     key = call.key
+    if key is not None and key.tpm_limit is not None and call.admitted_tokens:
+        used = call.prompt_tokens + call.completion_tokens
+        runtime.limiter.record_usage(key, call.admitted_tokens, used)
     target = call.target
     latency = call.latency_ms
     runtime.log_writer.add(_log_row(call, key, target, latency))

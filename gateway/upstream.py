@@ -15,7 +15,8 @@ import litellm
 
 from gateway import passthrough
 from gateway.error_mapping import map_provider_error
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError, RateLimited, UpstreamError
+from gateway.limits import Limiter
 from gateway.pipeline import Call, Candidate
 
 logger = logging.getLogger(__name__)
@@ -57,14 +58,23 @@ async def with_fallbacks(
     call: Call,
     route: list[Candidate],
     attempt: Callable[[Candidate], Awaitable[Result]],
+    limiter: Limiter | None = None,
 ) -> Result:
     """Run `attempt` on each candidate in turn until one succeeds.
 
     A provider fault (5xx, timeout, broken connection) moves on to the next
     candidate. A 4xx response, or the last candidate's fault, is raised as the
-    gateway's error. `call.target` ends on the candidate that responded.
+    gateway's error. `call.target` ends on the candidate that responded. A
+    fallback whose endpoint rpm limit is full is skipped, using `limiter`.
     """
     for position, candidate in enumerate(route):
+        if position > 0 and limiter is not None:
+            try:
+                limiter.check_endpoint(candidate.endpoint)
+            except RateLimited:
+                if position == len(route) - 1:
+                    raise
+                continue
         call.target = candidate.target
         started = time.perf_counter()
         try:

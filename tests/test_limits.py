@@ -238,3 +238,30 @@ def test_record_usage_ignores_unused_tokens() -> None:
     limiter.record_usage(make_key(), admitted_tokens=0, actual_tokens=10, now=1.0)
 
     assert not admitted(limiter, key, endpoint, tokens=1, now=2.0)
+
+
+def test_check_endpoint_counts_only_endpoint_window() -> None:
+    limiter = Limiter()
+    endpoint = Endpoint(
+        id="ep_1",
+        slug="backup",
+        display_name="",
+        provider_key_id="pk",
+        model="m",
+        rpm_limit=1,
+    )
+    limiter.check_endpoint(endpoint, now=100.0)
+    with pytest.raises(RateLimited) as denied:
+        limiter.check_endpoint(endpoint, now=101.0)
+    assert "backup" in denied.value.message
+    assert denied.value.retry_after == 59
+    limiter.check_endpoint(endpoint, now=161.0)
+
+
+def test_check_endpoint_without_limit_is_free() -> None:
+    limiter = Limiter()
+    endpoint = Endpoint(
+        id="ep_2", slug="open", display_name="", provider_key_id="pk", model="m"
+    )
+    for second in range(100):
+        limiter.check_endpoint(endpoint, now=float(second))

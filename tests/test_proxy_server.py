@@ -460,6 +460,22 @@ def test_fallback_serves_when_primary_fails(
     assert row["model"] == "gpt-4o"
 
 
+def test_fallback_over_its_rpm_not_tried(
+    gateway: GatewayProcess, admin: httpx.Client, llmock: LLMockProcess, key: str
+) -> None:
+    backup = make_endpoint(admin, llmock, model="openai/gpt-4o", rpm_limit=1)
+    primary = make_endpoint(admin, llmock, fallback_endpoint_ids=[backup["id"]])
+    llmock.queue({"type": "fail", "status": 500, "times": 1})
+    first = chat(gateway, key, {"model": primary["slug"], "messages": MESSAGES})
+    assert first.status_code == 200, first.text
+    llmock.queue({"type": "fail", "status": 500, "times": 1})
+    second = chat(gateway, key, {"model": primary["slug"], "messages": MESSAGES})
+    assert_error(second, 429, "rate_limit_error", "rate_limit_exceeded")
+    assert "Retry-After" in second.headers
+    models = [record["model"] for record in llmock.requests()]
+    assert models == ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini"]
+
+
 def test_fallback_not_tried_for_client_error(
     gateway: GatewayProcess, admin: httpx.Client, llmock: LLMockProcess, key: str
 ) -> None:
