@@ -60,9 +60,10 @@ class Contender:
     def start(self) -> Contender:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        command = pinned(self.command(), self.cpus)
         env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **self.env}
         self.process = subprocess.Popen(
-            pinned(self.command(), self.cpus),
+            command,
             cwd=ROOT,
             env=env,
             stdout=self.log_path.open("ab"),
@@ -167,7 +168,7 @@ BENCH_KEY_SETTINGS = {
     "allowed_providers": ["openai"],
     "blocked_models": ["gpt-3.5*"],
     "rpm_limit": 1_000_000_000,
-    "tpm_limit": 1_000_000_000_000,
+    "tpm_limit": 2_000_000_000,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -25,6 +26,8 @@ from bench.wrk import WrkResult, run_wrk
 RESULTS = Path(__file__).with_name("results")
 MODES = ("plain", "stream")
 CHAT_PATH = "/v1/chat/completions"
+# Above this 1-minute load average, other work competes with the benchmark.
+BUSY_LOAD = 1.5
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,6 +69,13 @@ def write_bodies(folder: Path) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    if load_before > BUSY_LOAD:
+        print(
+            f"warning: the 1-minute load average is {load_before:.1f}; other processes "
+            "compete for the CPUs and the results will be noisy",
+            flush=True,
+        )
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         workdir = Path(tmp)
         nginx = Nginx(workdir / "nginx", free_port(), cpus=args.driver_cpus).start()
@@ -84,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                 contender.stop()
             nginx.stop()
     report = summarize(runs, peaks, args, time.monotonic() - started)
+    report["settings"]["load_average_before"] = round(load_before, 2)
+    report["settings"]["load_average_after"] = round(os.getloadavg()[0], 2)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.output}")
@@ -132,6 +144,7 @@ def _run_record(
 ) -> dict[str, Any]:
     return {
         "target": name,
+        "load_average": round(os.getloadavg()[0], 2),
         "mode": mode,
         "connections": connections,
         "round": round_index,

@@ -13,7 +13,7 @@ messages only, and models whose parameters litellm does not rewrite.
 Everything else stays on litellm.
 
 Failures are raised as httpx exceptions (`UpstreamStatusError` for an HTTP
-error answer), which `gateway.error_mapping` maps like litellm's own errors.
+error status), which `gateway.error_mapping` maps like litellm's own errors.
 """
 
 from __future__ import annotations
@@ -22,13 +22,16 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 
 from gateway.models import ProviderKey
 from gateway.snapshot import Target
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Candidate
 
 DEFAULT_BASES: Mapping[str, str | None] = {
     "openai": "https://api.openai.com/v1",
@@ -103,6 +106,24 @@ def supports(provider: str, model: str, api_base: str | None, messages: Any) -> 
     # litellm rewrites content parts (image URLs given as strings, file fields),
     # so only plain string contents are sent unchanged.
     return all(isinstance(message.get("content"), str | None) for message in messages)
+
+
+def handles(candidate: Candidate, payload: Mapping[str, Any]) -> bool:
+    """Return whether `send` can serve this chat call of `gateway.upstream`."""
+    return supports(
+        candidate.target.provider,
+        candidate.target.model,
+        candidate.provider_key.api_base,
+        payload.get("messages") or (),
+    )
+
+
+async def send(
+    candidate: Candidate, payload: dict[str, Any], timeout: float
+) -> UpstreamResponse | UpstreamStream:
+    """Serve a chat call for `gateway.upstream.send`, streamed when `payload` asks."""
+    call = stream if payload.get("stream") else complete
+    return await call(candidate.target, candidate.provider_key, payload, timeout)
 
 
 async def complete(
@@ -215,6 +236,18 @@ class StreamEvent:
     data: dict[str, Any] | None
     raw: bytes
 
+    @property
+    def usage(self) -> Usage | None:
+        return Usage.parse(self.data.get("usage")) if self.data else None
+
+    def model_dump(self, exclude_none: bool = False) -> dict[str, Any]:
+        """Return the chunk as a new dict, like a pydantic model's `model_dump`."""
+        data = self.data or {}
+        copied: dict[str, Any] = (
+            _without_none(data) if exclude_none else orjson.loads(orjson.dumps(data))
+        )
+        return copied
+
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
@@ -310,3 +343,12 @@ def _delta_text(choice: Any) -> str:
     delta = choice.get("delta") if isinstance(choice, dict) else None
     content = delta.get("content") if isinstance(delta, dict) else None
     return content if isinstance(content, str) else ""
+
+
+def _without_none(value: Any) -> Any:
+    """Copy JSON data, leaving out object members whose value is null."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
