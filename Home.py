@@ -164,32 +164,31 @@ if not current["requests"]:
 with ui.reporting_errors():
     bucket = "hour" if span <= timedelta(days=2) else "day"
     series = pd.DataFrame(client.analytics_timeseries(start, end, bucket))
-    series["bucket"] = pd.to_datetime(series["bucket"])
-    series = series.set_index("bucket")
-    over_time, by_model = st.columns(2)
-    over_time.subheader("Spend over time")
-    over_time.bar_chart(series["spend_usd"], y_label="USD")
-    over_time.subheader("Requests over time")
-    over_time.line_chart(series[["requests", "errors"]])
-
     models = pd.DataFrame(client.analytics_breakdown("model", start, end))
-    by_model.subheader("Spend by model")
-    by_model.bar_chart(models, x="name", y="spend_usd", horizontal=True, y_label="")
-
     keys = pd.DataFrame(client.analytics_breakdown("key", start, end))
-    by_model.subheader("Top keys")
-    by_model.dataframe(
-        keys,
-        column_order=[
-            "name",
-            "key_prefix",
-            "requests",
-            "errors",
-            "spend_usd",
-            "total_tokens",
-        ],
-        column_config={
-            "spend_usd": st.column_config.NumberColumn("spend", format="$%.4f")
-        },
-        hide_index=True,
-    )
+    over_time, by_model = st.columns(2)
+
+    if not series.empty:
+        series["bucket"] = pd.to_datetime(series["bucket"])
+        series = series.set_index("bucket")
+        over_time.subheader("Spend over time")
+        over_time.bar_chart(series["spend_usd"], y_label="USD")
+        over_time.subheader("Requests over time")
+        over_time.line_chart(series[["requests", "errors"]])
+
+    if not models.empty:
+        by_model.subheader("Spend by model")
+        by_model.bar_chart(models, x="name", y="spend_usd", horizontal=True, y_label="")
+
+    if not keys.empty:
+        # Playground requests without a key form their own group with no name.
+        keys["name"] = keys["name"].fillna("playground, no key")
+        by_model.subheader("Top keys")
+        by_model.dataframe(
+            keys,
+            column_order=["name", "key_prefix", "requests", "errors", "spend_usd"],
+            column_config={
+                "spend_usd": st.column_config.NumberColumn("spend", format="$%.4f")
+            },
+            hide_index=True,
+        )

@@ -120,7 +120,7 @@ def change(current: float | None, previous: float | None) -> str | None:
 
 def points(current: float | None, previous: float | None) -> str | None:
     """Return the change of a rate in percentage points for `st.metric`'s delta."""
-    if current is None or previous is None:
+    if current is None or previous is None or current == previous:
         return None
     return f"{(current - previous) * 100:+.1f} pp"
 
