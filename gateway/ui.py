@@ -276,7 +276,7 @@ def unknown_entries(
     """Return the entries that name nothing known, each with the closest known name.
 
     Entries with a `*` are patterns and pass. This only catches typos while the
-    user types; the service decides what a saved entry matches.
+    user types, because the service decides what a saved entry matches.
     """
     names = {name.lower() for name in known}
     unknown = []

@@ -21,7 +21,7 @@ except ClientError as exc:
     ui.show_error(exc)
     st.stop()
 
-# Add a key; the form opens by itself for ?action=add or while there is none.
+# Add a key. The form opens by itself for ?action=add or while there is none.
 adding = st.query_params.get("action") == "add" or not keys
 with st.expander("Add a provider key", expanded=adding, icon=":material/add:"):
     with st.form("pk_add", clear_on_submit=True, border=False):

@@ -144,7 +144,7 @@ def test_getting_started_walk(
     expect(page.get_by_text("Getting started · step 1 of 4")).to_be_visible()
     shoot(page, "home-empty")
 
-    # Card 1 opens the provider key form; the key points at llmock.
+    # Card 1 opens the provider key form. The key points at llmock.
     page.get_by_role("button", name="Add a provider key").click()
     page.get_by_role("heading", name="Provider keys").first.wait_for()
     field(page, "Name").fill("llmock")
@@ -196,7 +196,8 @@ def test_getting_started_walk(
     dialog.get_by_role("button", name="I have copied the key").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
 
-    # The catalog links each model to the playground with it preselected.
+    # The catalog links a model to /Playground?model=<id>. That link sits in a
+    # canvas-drawn grid, so the walk opens the same URL directly.
     open_page(page, workbench_url, "Catalog", "Model catalog")
     shoot(page, "catalog")
     open_page(page, workbench_url, f"Playground?model={MODEL}", "Playground")
@@ -218,7 +219,7 @@ def test_getting_started_walk(
     expect(page.get_by_text("No email addresses").first).to_be_visible()
     shoot(page, "guardrails")
 
-    # Every card is gone; the dashboard and the logs show the requests.
+    # Every card is gone, and the dashboard and the logs show the requests.
     open_page(page, workbench_url, "", "AI Gateway")
     expect(page.get_by_text(re.compile("Getting started"))).to_have_count(0)
     shoot(page, "home")
