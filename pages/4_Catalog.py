@@ -40,7 +40,12 @@ with ui.reporting_errors():
     keys = [key for key in ui.virtual_keys() if key["status"] == "active"]
 key_names = {key["id"]: f"{key['name']} ({key['key_prefix']}…)" for key in keys}
 
-# Filters
+# Filters. The search and the selected model are kept in the URL as ?q= and
+# ?model=, and a link with either one opens with that search.
+
+if "cat_q" not in st.session_state:
+    params = st.query_params
+    st.session_state.cat_q = params.get("q") or params.get("model") or ""
 
 search_col, provider_col, mode_col, key_col = st.columns([3, 2, 2, 3])
 query = search_col.text_input(
@@ -80,6 +85,11 @@ provider = provider_col.selectbox(
     "Provider", [ANY, *facets["providers"]], key="cat_provider"
 )
 mode = mode_col.selectbox("Mode", [ANY, *facets["modes"]], key="cat_mode")
+
+if query.strip():
+    st.query_params["q"] = query.strip()
+else:
+    st.query_params.pop("q", None)
 
 filters = {
     "q": query.strip() or None,
@@ -170,10 +180,12 @@ if total > PAGE_SIZE:
 
 rows = selection.selection.rows
 if not rows:
+    st.query_params.pop("model", None)
     st.caption("Select a row to see the model and try it in the playground.")
     st.stop()
 
 model = models[rows[0]]
+st.query_params["model"] = model["id"]
 st.subheader(model["id"])
 if model["endpoints"]:
     st.markdown("Served by " + ui.chips(model["endpoints"], "green"))

@@ -129,3 +129,16 @@ def test_key_marks_denied_models(
     allowed = [model for model in table.index if "gpt-4o" not in model]
     assert allowed
     assert all(table.loc[model, "Key may use"] == "✅" for model in allowed)
+
+
+def test_search_kept_in_url(workbench: GatewayProcess) -> None:
+    app = open_page("pages/4_Catalog.py", model="openai/gpt-4o-mini")
+
+    assert not app.exception
+    assert app.text_input(key="cat_q").value == "openai/gpt-4o-mini"
+    assert all("openai/gpt-4o-mini" in model for model in models(app))
+    assert app.query_params["q"] == "openai/gpt-4o-mini"
+
+    app.text_input(key="cat_q").input("claude").run()
+
+    assert app.query_params["q"] == "claude"

@@ -178,3 +178,13 @@ def test_export_csv_and_parquet(traffic: dict[str, Any]) -> None:
     table = pq.read_table(io.BytesIO(export["data"]))
     assert table.num_rows == 4
     assert set(table.column("endpoint").to_pylist()) == {traffic["slug"]}
+
+
+@pytest.mark.parametrize("time_range", ["1h", "24h", "7d", "30d", "all"])
+def test_time_ranges_run(time_range: str, traffic: dict[str, Any]) -> None:
+    app = open_page(PAGE, range=time_range, endpoint=traffic["slug"])
+
+    assert not app.exception
+    assert not app.error
+    assert len(app.dataframe(key="logs_table").value) == 4
+    assert len(app.get("vega_lite_chart")) == 2
