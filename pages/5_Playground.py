@@ -68,8 +68,10 @@ key_names = {key["id"]: f"{key['name']} ({key['key_prefix']}…)" for key in key
 def catalog_entry(model: str) -> dict | None:
     """Return the catalog row whose id is exactly `model`, or None."""
     try:
-        rows = ui.catalog(q=model, limit=50)["data"]
+        rows = ui.catalog(q=model, limit=500)["data"]
     except ClientError:
+        # The catalog only adds endpoint slugs and the provider to the match,
+        # so the page carries on with the endpoint listing alone.
         return None
     return next((row for row in rows if row["id"].lower() == model.lower()), None)
 
@@ -212,7 +214,8 @@ if not slugs:
     st.page_link("pages/4_Catalog.py", label="Catalog", icon=":material/menu_book:")
     st.stop()
 if slug is None:
-    st.info("Choose an endpoint in the sidebar.")
+    hint = "Or choose" if model_id else "Choose"
+    st.info(f"{hint} an existing endpoint in the sidebar.")
     st.stop()
 
 options = {"temperature": temperature, "max_tokens": max_tokens, "key_id": key_id}
@@ -334,7 +337,7 @@ if mode == "Compare":
 if mode == "Raw request":
     st.caption(
         "The body of `POST /admin/playground/chat` for the next message. "
-        "Edit it and press Send (or Ctrl+Enter); the reply is not added to the chat."
+        "Edit it and press Send (or Ctrl+Enter). The reply is not added to the chat."
     )
     draft = history() + [{"role": "user", "content": "Hello!"}]
     body = pg.build_request(slug, draft, stream=False, **options)
