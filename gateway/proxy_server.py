@@ -7,6 +7,7 @@ holds no business logic of its own.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -66,6 +67,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything the service writes (database, WAL, exports, secrets) is for
+    # its owner only.
+    os.umask(0o077)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

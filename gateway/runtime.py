@@ -9,7 +9,9 @@ authenticating a request never touches DuckDB.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from gateway.crypto import (
     SecretBox,
@@ -39,8 +41,9 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         store = Store.open(settings.database_path)
+        restrict_to_owner(settings.database_path)
         secret_box = load_or_create_secret_box(settings.data_dir)
         admin_key = load_or_create_admin_key(settings)
         ledger = SpendLedger(store)
@@ -68,3 +71,11 @@ class Runtime:
         self.ledger.flush()
         self.store.close()
         logger.info("gateway stopped; log rows and spend written")
+
+
+def restrict_to_owner(path: Path) -> None:
+    """Make the database file readable by its owner only, as the secret files are."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        logger.warning("could not set mode 0600 on %s: %s", path, exc.strerror)

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def wait_for_http(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
