@@ -28,8 +28,8 @@ def describe_machine() -> dict[str, str]:
         "proxy_litellm": _litellm_proxy_version(),
         "uvicorn": _version("uvicorn"),
         "httpx": _version("httpx"),
-        "nginx": _command_version(["nginx", "-v"]),
-        "wrk": _command_version(["wrk", "-v"]),
+        "nginx": _command_version(["nginx", "-v"]).removeprefix("nginx version: "),
+        "wrk": " ".join(_command_version(["wrk", "-v"]).split()[:2]),
     }
 
 

@@ -3,12 +3,16 @@
 #   bench/run.sh            load benchmark against LiteLLM Proxy, then the micro-benchmarks
 #   bench/run.sh micro      micro-benchmarks only
 #   bench/run.sh load ARGS  load benchmark only; ARGS go to `python -m bench.load`
+#   bench/run.sh profile gateway|litellm plain|stream
+#                           py-spy profile of one service under load
 # Installs nginx and wrk with apt-get (as root) and LiteLLM Proxy into
 # bench/.venv-litellm when they are missing. Takes about 12 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-venv.sh
 ensure_venv requirements-dev.txt
+[ -x .venv/bin/py-spy ] ||
+  .venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 
 what=${1:-all}
 [ $# -gt 0 ] && shift
@@ -63,6 +67,7 @@ case "$what" in
   all) run_load "$@"; run_micro ;;
   load) run_load "$@" ;;
   micro) run_micro ;;
-  *) echo "usage: bench/run.sh [all|load|micro] [load arguments]" >&2; exit 2 ;;
+  profile) install_debian_tools; install_litellm_proxy; exec .venv/bin/python -m bench.profile "$@" ;;
+  *) echo "usage: bench/run.sh [all|load|micro|profile] [arguments]" >&2; exit 2 ;;
 esac
 .venv/bin/python -m bench.report
