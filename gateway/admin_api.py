@@ -270,7 +270,7 @@ def catalog(
 
 @router.get("/onboarding")
 def get_onboarding(runtime: RuntimeDep) -> Json:
-    return onboarding(runtime.store)
+    return onboarding(runtime.store, runtime.playground_succeeded)
 
 
 # Logs and analytics

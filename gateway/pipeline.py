@@ -401,6 +401,8 @@ def finish(runtime: Runtime, call: Call) -> None:
     call.finished = True
     if call.reservation is not None:
         runtime.ledger.settle(call.reservation, call.cost_usd)
+    if call.source == "playground" and call.status == 200:
+        runtime.playground_succeeded = True
     key = call.key
     if key is not None and key.tpm_limit is not None and call.admitted_tokens:
         used = call.prompt_tokens + call.completion_tokens

@@ -38,6 +38,8 @@ class Runtime:
     limiter: Limiter
     ledger: SpendLedger
     log_writer: LogWriter
+    playground_succeeded: bool = False
+    """Set once a playground request succeeds; onboarding reads it."""
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

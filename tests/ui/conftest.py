@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ def endpoint(admin: httpx.Client, key_id: str, slug: str) -> dict[str, Any]:
 
 
 def screenshot_dir() -> Path:
-    path = ROOT / "docs" / "screenshots"
+    """Return where the browser walk saves screenshots.
+
+    Runs write to the git-ignored test-artifacts/ folder; set SCREENSHOT_DIR
+    to docs/screenshots to refresh the README's pictures.
+    """
+    path = Path(
+        os.environ.get("SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots")
+    )
+    if not path.is_absolute():
+        path = ROOT / path
     path.mkdir(parents=True, exist_ok=True)
     return path

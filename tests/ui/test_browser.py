@@ -1,6 +1,6 @@
 """The getting-started walk in Debian's chromium, from an empty workbench to the logs.
 
-It also saves a screenshot of each page to docs/screenshots/ for the README.
+It also saves a screenshot of each page (see `screenshot_dir`) for the README.
 """
 
 from __future__ import annotations
