@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the gateway service and the workbench together on the embedded DuckDB
-# under data/. Ctrl-C stops both. Set GATEWAY_PORT or WORKBENCH_PORT to move them.
+# under data/. Ctrl-C stops both. GATEWAY_PORT, WORKBENCH_PORT and
+# WORKBENCH_ADDRESS move them.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-venv.sh
@@ -9,7 +10,9 @@ ensure_venv requirements.txt
 export GATEWAY_PORT=${GATEWAY_PORT:-4000}
 export GATEWAY_DATA_DIR=${GATEWAY_DATA_DIR:-data}
 workbench_port=${WORKBENCH_PORT:-8501}
-export GATEWAY_WORKBENCH_URL="http://localhost:${workbench_port}"
+# The workbench holds the admin key, so it listens on loopback unless told otherwise.
+workbench_address=${WORKBENCH_ADDRESS:-127.0.0.1}
+export GATEWAY_WORKBENCH_URL="http://${workbench_address}:${workbench_port}"
 export GATEWAY_URL=${GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT}}
 
 .venv/bin/python -m gateway.proxy_server &
@@ -25,6 +28,15 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 
-echo "Workbench: http://localhost:${workbench_port}   Gateway: ${GATEWAY_URL}/v1"
-.venv/bin/streamlit run Home.py --server.port "$workbench_port" --server.headless true \
-  --browser.gatherUsageStats false
+echo "Workbench: http://${workbench_address}:${workbench_port}   Gateway: ${GATEWAY_URL}/v1"
+.venv/bin/streamlit run Home.py --server.port "$workbench_port" \
+  --server.address "$workbench_address" --server.headless true \
+  --browser.gatherUsageStats false &
+workbench=$!
+trap 'kill "$service" "$workbench" 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+
+# When either process ends, stop the other, so nothing is left half running.
+wait -n "$service" "$workbench" || true
+if ! kill -0 "$service" 2>/dev/null; then
+  echo "The gateway service stopped; stopping the workbench." >&2
+fi

@@ -16,7 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from gateway import pricing
-from gateway.errors import RequestTooLarge
+from gateway.bodies import read_body
 from gateway.models import Source, VirtualKey
 from gateway.pipeline import (
     Call,
@@ -60,26 +60,6 @@ def call_for(request: Request, source: Source) -> Call:
     """Start a call under the request id that the middleware put in the scope."""
     request_id = str(request.scope.get("state", {}).get("request_id", ""))
     return start_call(request_id, source)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read the body, rejecting it with 413 once it passes `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(len(body), limit)
-    return bytes(body)
-
-
-def _too_large(size: int, limit: int) -> RequestTooLarge:
-    return RequestTooLarge(
-        f"The body has {size} bytes, over the limit of {limit}. Send a shorter "
-        "request, or raise GATEWAY_MAX_BODY_BYTES."
-    )
 
 
 def json_response(body: dict[str, Any]) -> Response:

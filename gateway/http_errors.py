@@ -66,16 +66,28 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     reason = str(first.get("msg", "invalid value")).rstrip(".")
     code = "missing_field" if kind == "missing" else "invalid_field"
     if param is None:
-        message = (
-            f"Invalid request body: {reason}. "
-            "Send a JSON object with the documented fields."
-        )
+        message = _body_message(request, reason)
     elif code == "missing_field":
         message = f"Missing required field '{param}'; add it to the request."
     else:
         message = f"Invalid value for '{param}': {reason}. Fix the field and retry."
     return _shaped(
         GatewayError(message, code=code, param=param), 422, "invalid_request_error"
+    )
+
+
+def _body_message(request: Request, reason: str) -> str:
+    """Explain a body that is not a JSON object, naming a wrong content type."""
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type.lower():
+        shown = content_type[:60] or "missing"
+        return (
+            f"The body must be a JSON object, but the Content-Type is {shown!r}. "
+            "Send 'Content-Type: application/json'."
+        )
+    return (
+        f"The body must be a JSON object with the documented fields ({reason}). "
+        "Send one JSON object."
     )
 
 

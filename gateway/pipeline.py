@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # has no limits of its own, so only the endpoint's rpm limit applies.
 ADMIN_KEY = VirtualKey(id="", name="admin", key_hash="", key_prefix="admin")
 API_KEY_HEADERS = ("api-key", "x-api-key")
+_OTHER_SCHEMES = frozenset({"basic", "digest", "negotiate", "ntlm", "token"})
 # A rough tokens-per-character ratio for limits and budget reservations,
 # before the provider reports real counts. Settling replaces it.
 _CHARS_PER_TOKEN = 4
@@ -117,6 +118,9 @@ def authenticate(
 ) -> VirtualKey:
     """Return the calling virtual key, or raise 401 naming what is wrong with it."""
     token = api_key_from(headers)
+    authorization = headers.get("authorization", "").strip()
+    if token is None and authorization:
+        raise _malformed_authorization(authorization)
     if token is None:
         raise AuthenticationFailed(
             "Missing API key. Send 'Authorization: Bearer sk-gw-...' with a "
@@ -136,6 +140,22 @@ def authenticate(
         )
     check_key_usable(key, now)
     return key
+
+
+def _malformed_authorization(header: str) -> AuthenticationFailed:
+    # Only a known scheme name is echoed: a bare key has no scheme, and its
+    # first word must not reach the response.
+    scheme = header.partition(" ")[0]
+    problem = "it has no Bearer scheme"
+    if scheme.lower() == "bearer":
+        problem = "the Bearer token is empty"
+    elif scheme.lower() in _OTHER_SCHEMES:
+        problem = f"it uses the '{scheme}' scheme, not Bearer"
+    return AuthenticationFailed(
+        f"Malformed Authorization header: {problem}. Send 'Authorization: "
+        "Bearer sk-gw-...' with a virtual key from the workbench.",
+        code="invalid_api_key",
+    )
 
 
 def check_key_usable(key: VirtualKey, now: datetime) -> None:
@@ -410,12 +430,16 @@ def finish(runtime: Runtime, call: Call) -> None:
     target = call.target
     latency = call.latency_ms
     runtime.log_writer.add(_log_row(call, key, target, latency))
-    logger.info(
-        "%s key=%s endpoint=%s status=%d latency_ms=%.1f",
+    # Server-side failures are warnings, so they stand out from denied requests.
+    level = logging.WARNING if call.status >= 500 else logging.INFO
+    logger.log(
+        level,
+        "%s key=%s endpoint=%s status=%d code=%s latency_ms=%.1f",
         call.request_id,
         key.key_prefix if key is not None else "-",
         call.endpoint_slug or "-",
         call.status,
+        call.error_code or "-",
         latency,
     )
 

@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.admin_auth import require_admin
-from gateway.dataplane import call_for, logged, read_body, run_chat, runtime_of
+from gateway.bodies import read_body
+from gateway.dataplane import call_for, logged, run_chat, runtime_of
 from gateway.errors import InvalidRequest, NotFound
 from gateway.models import VirtualKey
 from gateway.pipeline import ADMIN_KEY, Call, check_key_usable

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from gateway import __version__
 from gateway.admin_api import router as admin_router
+from gateway.admin_auth import AdminGuard
 from gateway.dataplane import router as data_router
 from gateway.http_errors import install_error_handlers
 from gateway.playground import router as playground_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="OpenAI-compatible data plane and admin API",
         lifespan=lifespan,
     )
+    app.add_middleware(AdminGuard, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(data_router)
     app.include_router(admin_router)

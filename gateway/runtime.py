@@ -44,8 +44,9 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        restrict_to_owner(settings.data_dir, 0o700)
         store = Store.open(settings.database_path)
-        restrict_to_owner(settings.database_path)
+        restrict_to_owner(settings.database_path, 0o600)
         secret_box = load_or_create_secret_box(settings.data_dir)
         admin_key = load_or_create_admin_key(settings)
         ledger = SpendLedger(store)
@@ -75,9 +76,13 @@ class Runtime:
         logger.info("gateway stopped; log rows and spend written")
 
 
-def restrict_to_owner(path: Path) -> None:
-    """Make the database file readable by its owner only, as the secret files are."""
+def restrict_to_owner(path: Path, mode: int) -> None:
+    """Give the data folder or database file to its owner only, as the secrets are.
+
+    A folder that existed before, such as the `data/` of a fresh clone, keeps
+    its old mode through `mkdir`, so the mode is set explicitly.
+    """
     try:
-        os.chmod(path, 0o600)
+        os.chmod(path, mode)
     except OSError as exc:
-        logger.warning("could not set mode 0600 on %s: %s", path, exc.strerror)
+        logger.warning("could not set mode %o on %s: %s", mode, path, exc.strerror)

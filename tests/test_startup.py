@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
 from tests.support import ROOT, GatewayProcess
 
 
@@ -27,10 +29,11 @@ def run_service(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_first_start_creates_private_files(
-    start_gateway: Callable[..., GatewayProcess],
-) -> None:
-    service = start_gateway()
+def test_first_start_creates_private_files(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    service = GatewayProcess(data_dir).start()
+    service.stop()
     for name in ("encryption.key", "gateway.duckdb"):
         assert mode_of(service.data_dir / name) == 0o600, name
     assert mode_of(service.data_dir) == 0o700
@@ -85,3 +88,39 @@ def test_sigterm_stops_cleanly(start_gateway: Callable[..., GatewayProcess]) -> 
     code = service.stop()
     assert code in (0, -15)
     assert "log rows and spend written" in service.output()
+
+
+def test_admin_key_checked_before_body(gateway: GatewayProcess) -> None:
+    response = httpx.post(
+        f"{gateway.url}/admin/provider-keys",
+        content=b'{"name":',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_api_key"
+
+
+def test_admin_body_over_limit_rejected(gateway: GatewayProcess) -> None:
+    with gateway.admin() as admin:
+        response = admin.post("/guardrails/test", content=b"x" * (5 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_admin_form_body_names_content_type(gateway: GatewayProcess) -> None:
+    with gateway.admin() as admin:
+        response = admin.post(
+            "/provider-keys",
+            content=b'{"name": "x", "provider": "openai", "api_key": "sk-1"}',
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "application/x-www-form-urlencoded" in message
+    assert "Content-Type: application/json" in message
+
+
+def test_openapi_declares_bearer_auth(gateway: GatewayProcess) -> None:
+    document = httpx.get(f"{gateway.url}/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert any(scheme.get("scheme") == "bearer" for scheme in schemes.values())
