@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -26,9 +27,12 @@ def load_chart(rows: list[dict[str, Any]]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _panel(rows: list[dict[str, Any]], metric: str, title: str, top: int) -> list[str]:
+def _panel(
+    rows: list[dict[str, Any]], metric: str, title: str, top: int, log: bool = False
+) -> list[str]:
     height = PANEL_HEIGHT - 70
-    peak = max(row[name][metric] for row in rows for name in COLORS) or 1.0
+    scale = math.log10 if log else float
+    peak = max(scale(1 + row[name][metric]) for row in rows for name in COLORS) or 1.0
     slot = (WIDTH - LEFT - 20) / len(rows)
     parts = [f'<text x="{LEFT}" y="{top - 12}" font-size="13">{escape(title)}</text>']
     parts.append(
@@ -40,7 +44,7 @@ def _panel(rows: list[dict[str, Any]], metric: str, title: str, top: int) -> lis
         bar = slot * 0.35
         for offset, name in enumerate(COLORS):
             value = row[name][metric]
-            size = height * value / peak
+            size = height * scale(1 + value) / peak
             left = x + offset * bar
             parts.append(
                 f'<rect x="{left:.1f}" y="{top + height - size:.1f}" '

@@ -8,6 +8,7 @@ the timing shows that authentication reads memory only.
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.micro import per_call_us, save
@@ -31,6 +32,7 @@ def build(folder: Path) -> tuple[object, list[str]]:
                 name=f"k{index}",
                 key_hash=key_hash,
                 key_prefix=prefix,
+                created_at=datetime.now(UTC),
             )
         )
         plains.append(plain)

@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("service", choices=["gateway", "litellm"])
     parser.add_argument("mode", choices=["plain", "stream"])
-    parser.add_argument("--seconds", type=int, default=10, help="sampling time")
+    parser.add_argument("--seconds", type=int, default=10, help="seconds to sample")
     parser.add_argument("--top", type=int, default=25, help="functions to print")
     return parser.parse_args(argv)
 

@@ -6,7 +6,7 @@
 #   bench/run.sh profile gateway|litellm plain|stream
 #                           py-spy profile of one service under load
 # Installs nginx and wrk with apt-get (as root) and LiteLLM Proxy into
-# bench/.venv-litellm when they are missing. Takes about 12 minutes.
+# bench/.venv-litellm when they are missing. Takes about 10 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-venv.sh
