@@ -41,6 +41,8 @@ router = APIRouter(
 
 Json = dict[str, Any]
 MAX_LOG_PAGE = 1000
+# DuckDB takes OFFSET as a BIGINT, so a larger offset would fail in the query.
+MAX_LOG_OFFSET = 2**63 - 1
 _EXPORT_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -324,7 +326,7 @@ def list_logs(
     runtime: RuntimeDep,
     where: LogFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_LOG_OFFSET)] = 0,
 ) -> Json:
     bodies = runtime.settings.store_bodies
     total, rows = runtime.store.query_logs(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from gateway import acl
@@ -130,3 +131,26 @@ def require_access_list(field: str, entries: list[str]) -> tuple[str, ...]:
         return tuple(acl.validate_entries(field, entries, known_providers()))
     except ValueError as exc:
         raise InvalidRequest(str(exc), param=field) from None
+
+
+def require_known_endpoints(
+    entries: tuple[str, ...], slugs: Collection[str], kept: Collection[str] = ()
+) -> tuple[str, ...]:
+    """Return a key's `allowed_endpoints`, rejecting a slug that names no endpoint.
+
+    Wildcard entries pass unchecked, because they may be meant for endpoints
+    created later. Entries in `kept` also pass, because the key lists them
+    already, so a key whose endpoint was deleted can still be edited.
+    """
+    for entry in entries:
+        if "*" in entry or entry in slugs or entry in kept:
+            continue
+        close = difflib.get_close_matches(entry, list(slugs), n=1)
+        hint = "create the endpoint first, then add its slug."
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        raise InvalidRequest(
+            f"Endpoint '{entry}' in allowed_endpoints not found; {hint}",
+            param="allowed_endpoints",
+        )
+    return entries

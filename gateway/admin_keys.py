@@ -10,7 +10,11 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from gateway.admin_checks import ACCESS_FIELDS, require_access_list
+from gateway.admin_checks import (
+    ACCESS_FIELDS,
+    require_access_list,
+    require_known_endpoints,
+)
 from gateway.admin_objects import (
     WRITE_LOCK,
     new_id,
@@ -61,6 +65,7 @@ def create_virtual_key(runtime: Runtime, body: VirtualKeyCreate) -> dict[str, An
     fields = _checked_key_fields(body.changes())
     with WRITE_LOCK:
         _require_unique_key_name(runtime.store, body.name, own_id=None)
+        _check_endpoint_slugs(runtime.store, fields, kept=())
         key, plain = insert_virtual_key(runtime.store, body.name, fields)
         runtime.reload()
     return {**key_json(runtime, key), "key": plain}
@@ -92,9 +97,10 @@ def update_virtual_key(
     if "name" in changes:
         fields["name"] = changes["name"]
     with WRITE_LOCK:
-        get_virtual_key(runtime.store, key_id)
+        current = get_virtual_key(runtime.store, key_id)
         if "name" in fields:
             _require_unique_key_name(runtime.store, fields["name"], own_id=key_id)
+        _check_endpoint_slugs(runtime.store, fields, current.allowed_endpoints)
         runtime.store.update_virtual_key(key_id, fields)
         runtime.reload()
     return key_json(runtime, get_virtual_key(runtime.store, key_id))
@@ -137,6 +143,16 @@ def _checked_key_fields(changes: dict[str, Any]) -> dict[str, Any]:
     if isinstance(expires_at, datetime):
         fields["expires_at"] = _future_utc(expires_at)
     return fields
+
+
+def _check_endpoint_slugs(
+    store: Store, fields: dict[str, Any], kept: tuple[str, ...]
+) -> None:
+    # Runs under WRITE_LOCK, so no endpoint is renamed or deleted meanwhile.
+    if "allowed_endpoints" not in fields:
+        return
+    slugs = {endpoint.slug for endpoint in store.list_endpoints()}
+    require_known_endpoints(fields["allowed_endpoints"], slugs, kept)
 
 
 def _future_utc(moment: datetime) -> datetime:

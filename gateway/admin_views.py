@@ -15,6 +15,16 @@ if TYPE_CHECKING:
     from gateway.snapshot import Target
     from gateway.store import StoredProviderKey
 
+# Sums of float costs carry binary noise such as 0.00022000000000000003.
+# Responses round to 1e-10 USD, which drops that noise. The store keeps the
+# unrounded amounts.
+USD_DECIMALS = 10
+
+
+def usd(amount: float) -> float:
+    """Round a USD amount for a response."""
+    return round(amount, USD_DECIMALS)
+
 
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
@@ -79,7 +89,7 @@ def virtual_key_view(
         "blocked_providers": list(key.blocked_providers),
         "max_budget_usd": key.max_budget_usd,
         "budget_period": key.budget_period,
-        "spend_usd": spend_usd,
+        "spend_usd": usd(spend_usd),
         "period_start": iso(period_start),
         "rpm_limit": key.rpm_limit,
         "tpm_limit": key.tpm_limit,
@@ -103,4 +113,7 @@ def guardrail_view(guardrail: Guardrail) -> dict[str, Any]:
 
 
 def log_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {**row, "ts": iso(row["ts"])}
+    view = {**row, "ts": iso(row["ts"])}
+    if view.get("cost_usd") is not None:
+        view["cost_usd"] = usd(view["cost_usd"])
+    return view

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.admin_views import iso
+from gateway.admin_views import iso, usd
 from gateway.periods import as_utc
 from gateway.store import BreakdownBy, Bucket, LogFilter, Store
 
@@ -32,7 +32,7 @@ def summary(store: Store, where: LogFilter) -> dict[str, Any]:
         "requests": requests,
         "errors": errors,
         "error_rate": errors / requests if requests else 0.0,
-        "spend_usd": float(row["spend_usd"]),
+        "spend_usd": usd(float(row["spend_usd"])),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
@@ -57,7 +57,7 @@ def timeseries(store: Store, where: LogFilter, bucket: Bucket) -> dict[str, Any]
                 "bucket": iso(moment),
                 "requests": int(row["requests"]),
                 "errors": int(row["errors"]),
-                "spend_usd": float(row["spend_usd"]),
+                "spend_usd": usd(float(row["spend_usd"])),
                 "total_tokens": int(row["total_tokens"]),
                 "latency_p50_ms": p50,
                 "latency_p95_ms": p95,
@@ -112,7 +112,7 @@ def breakdown(
             "name": row["name"],
             "requests": int(row["requests"]),
             "errors": int(row["errors"]),
-            "spend_usd": float(row["spend_usd"]),
+            "spend_usd": usd(float(row["spend_usd"])),
             "total_tokens": int(row["total_tokens"]),
             "latency_p50_ms": row["latency_p50_ms"],
         }

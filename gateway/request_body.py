@@ -90,6 +90,9 @@ MESSAGE_ROLES = frozenset(
     {"system", "developer", "user", "assistant", "tool", "function"}
 )
 MAX_METADATA_ENTRIES = 16
+# The largest 32-bit signed integer. No model produces this many tokens, and a
+# larger value would only fail at the provider or in integer columns.
+MAX_TOKENS = 2_147_483_647
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def parse_json(body: bytes, content_type: str | None) -> dict[str, Any]:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        _check_utf8(body)
         raise InvalidRequest(
             f"The body is not valid JSON ({exc.msg} at position {exc.pos}). "
             "Send one JSON object.",
@@ -138,6 +142,18 @@ def parse_json(body: bytes, content_type: str | None) -> dict[str, Any]:
             code="invalid_json",
         )
     return payload
+
+
+def _check_utf8(body: bytes) -> None:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(
+            f"The body is not valid UTF-8 JSON: the byte at position {exc.start} "
+            "is not valid UTF-8. "
+            "Send one JSON object encoded as UTF-8.",
+            code="invalid_json",
+        ) from None
 
 
 def parse_chat(payload: Mapping[str, Any]) -> ChatRequest:
@@ -205,8 +221,15 @@ def _model(payload: Mapping[str, Any]) -> str:
 def _messages(value: Any) -> list[dict[str, Any]]:
     if value is None:
         raise _missing("messages", 'such as [{"role": "user", "content": "Hello"}]')
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list):
         raise _invalid("messages", value, "a non-empty list of message objects")
+    if not value:
+        raise InvalidRequest(
+            "Invalid value for 'messages': the list is empty. Send at least one "
+            'message, such as [{"role": "user", "content": "Hello"}].',
+            code="invalid_field",
+            param="messages",
+        )
     for index, message in enumerate(value):
         _check_message(index, message)
     return value
@@ -420,13 +443,14 @@ def _is_str(value: Any) -> bool:
     return isinstance(value, str)
 
 
+_TOKEN_COUNT = f"an integer from 1 to {MAX_TOKENS}"
 _CHAT_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "temperature": (_number_between(0, 2), "a number from 0 to 2"),
     "top_p": (_number_between(0, 1), "a number from 0 to 1"),
     "n": (_int_between(1, 128), "an integer from 1 to 128"),
     "stop": (_is_stop, "a string or a list of 1 to 4 strings"),
-    "max_tokens": (_int_between(1), "an integer of at least 1"),
-    "max_completion_tokens": (_int_between(1), "an integer of at least 1"),
+    "max_tokens": (_int_between(1, MAX_TOKENS), _TOKEN_COUNT),
+    "max_completion_tokens": (_int_between(1, MAX_TOKENS), _TOKEN_COUNT),
     "presence_penalty": (_number_between(-2, 2), "a number from -2 to 2"),
     "frequency_penalty": (_number_between(-2, 2), "a number from -2 to 2"),
     "logit_bias": (

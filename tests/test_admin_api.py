@@ -787,3 +787,220 @@ def test_onboarding_fresh_service(start_gateway: Callable[..., GatewayProcess]) 
     assert [step["done"] for step in fresh["steps"]] == [False, False, False, False]
     assert fresh["next"] == "provider_key"
     assert after_key["next"] == "endpoint"
+
+
+# Input bounds and messages
+
+INT32_MAX = 2**31 - 1
+
+
+@pytest.mark.parametrize("field", ["rpm_limit", "tpm_limit"])
+def test_virtual_key_integer_bounded(admin: httpx.Client, field: str) -> None:
+    created = admin.post(
+        "/virtual-keys", json={"name": unique("key"), field: INT32_MAX + 1}
+    )
+    key = create_key(admin, **{field: INT32_MAX})
+    patched = admin.patch(f"/virtual-keys/{key['id']}", json={field: INT32_MAX + 1})
+
+    for response in (created, patched):
+        assert response.status_code == 422, response.text
+        assert error_of(response)["param"] == field
+        assert str(INT32_MAX) in error_of(response)["message"]
+    assert key[field] == INT32_MAX
+
+
+@pytest.mark.parametrize("field", ["rpm_limit", "max_tokens"])
+def test_endpoint_integer_bounded(
+    admin: httpx.Client, provider_key: Any, field: str
+) -> None:
+    body = {
+        "slug": unique("ep"),
+        "provider_key_id": provider_key["id"],
+        "model": "openai/gpt-4o",
+        field: INT32_MAX + 1,
+    }
+    created = admin.post("/endpoints", json=body)
+    endpoint = create_endpoint(admin, provider_key["id"], **{field: INT32_MAX})
+    patched = admin.patch(f"/endpoints/{endpoint['id']}", json={field: INT32_MAX + 1})
+
+    for response in (created, patched):
+        assert response.status_code == 422, response.text
+        assert error_of(response)["param"] == field
+        assert str(INT32_MAX) in error_of(response)["message"]
+    assert endpoint[field] == INT32_MAX
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("-1", "greater than or equal to 0"),
+        ("1e12", "less than or equal to"),
+        ("NaN", "finite number"),
+        ("Infinity", "finite number"),
+    ],
+)
+def test_virtual_key_budget_bounded(
+    admin: httpx.Client, value: str, reason: str
+) -> None:
+    content = f'{{"name": "{unique("key")}", "max_budget_usd": {value}}}'
+
+    response = admin.post(
+        "/virtual-keys",
+        content=content,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422, response.text
+    assert error_of(response)["param"] == "max_budget_usd"
+    assert reason in error_of(response)["message"]
+
+
+def test_endpoint_temperature_range(admin: httpx.Client, provider_key: Any) -> None:
+    endpoint = create_endpoint(admin, provider_key["id"], temperature=2)
+
+    response = admin.patch(f"/endpoints/{endpoint['id']}", json={"temperature": 2.5})
+
+    assert endpoint["temperature"] == 2
+    assert response.status_code == 422
+    assert error_of(response)["param"] == "temperature"
+
+
+def test_logs_offset_bounded(admin: httpx.Client) -> None:
+    too_large = admin.get("/logs", params={"offset": "99999999999999999999"})
+    largest = admin.get("/logs", params={"offset": str(2**63 - 1)})
+
+    assert too_large.status_code == 422, too_large.text
+    assert error_of(too_large)["param"] == "offset"
+    assert str(2**63 - 1) in error_of(too_large)["message"]
+    assert largest.status_code == 200, largest.text
+    assert largest.json()["data"] == []
+
+
+def test_endpoint_long_slug_states_rule(admin: httpx.Client, provider_key: Any) -> None:
+    response = admin.post(
+        "/endpoints",
+        json={
+            "slug": "a" * 300,
+            "provider_key_id": provider_key["id"],
+            "model": "openai/gpt-4o",
+        },
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["param"] == "slug"
+    assert "300 characters long" in error_of(response)["message"]
+    assert "1 to 63" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("secret", ["", "   "])
+def test_provider_key_empty_secret_named(admin: httpx.Client, secret: str) -> None:
+    response = admin.post(
+        "/provider-keys",
+        json={"name": unique("openai"), "provider": "openai", "api_key": secret},
+    )
+
+    assert response.status_code == 422
+    assert error_of(response)["param"] == "api_key"
+    assert "api_key is empty" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("path", ["/provider-keys", "/virtual-keys", "/guardrails"])
+def test_array_body_needs_object(admin: httpx.Client, path: str) -> None:
+    response = admin.post(path, json=[{"name": "x"}])
+
+    assert response.status_code == 422
+    assert "must be a JSON object, not a JSON array" in error_of(response)["message"]
+
+
+HIDDEN_CHARACTERS = ["\x00", "\x1b", "\u202e", "\u2067"]
+
+
+@pytest.mark.parametrize("character", HIDDEN_CHARACTERS)
+def test_names_reject_hidden_characters(
+    admin: httpx.Client, provider_key: Any, character: str
+) -> None:
+    name = f"bad{character}name"
+    key = create_key(admin)
+    requests = [
+        ("name", "/provider-keys", {"provider": "openai", "api_key": "sk-x"}),
+        (
+            "display_name",
+            "/endpoints",
+            {
+                "slug": unique("ep"),
+                "provider_key_id": provider_key["id"],
+                "model": "openai/gpt-4o",
+            },
+        ),
+        ("name", "/virtual-keys", {}),
+        ("name", "/guardrails", {"kind": "keyword", "config": {"words": ["x"]}}),
+    ]
+    responses = [
+        (field, admin.post(path, json={field: name, **body}))
+        for field, path, body in requests
+    ]
+    responses.append(
+        ("name", admin.patch(f"/virtual-keys/{key['id']}", json={"name": name}))
+    )
+
+    for field, response in responses:
+        assert response.status_code == 422, response.text
+        assert error_of(response)["param"] == field
+        assert f"U+{ord(character):04X}" in error_of(response)["message"]
+
+
+def test_allowed_endpoints_unknown_slug_suggests(
+    admin: httpx.Client, provider_key: Any
+) -> None:
+    endpoint = create_endpoint(admin, provider_key["id"], slug=unique("typo-target"))
+    typo = endpoint["slug"][:-1]
+    key = create_key(admin)
+
+    created = admin.post(
+        "/virtual-keys", json={"name": unique("key"), "allowed_endpoints": [typo]}
+    )
+    patched = admin.patch(
+        f"/virtual-keys/{key['id']}", json={"allowed_endpoints": [typo]}
+    )
+
+    for response in (created, patched):
+        assert response.status_code == 400, response.text
+        assert error_of(response)["param"] == "allowed_endpoints"
+        assert f"'{typo}'" in error_of(response)["message"]
+        assert f"did you mean '{endpoint['slug']}'" in error_of(response)["message"]
+
+
+def test_allowed_endpoints_unknown_slug_without_match(admin: httpx.Client) -> None:
+    response = admin.post(
+        "/virtual-keys",
+        json={"name": unique("key"), "allowed_endpoints": ["zzzzzzzzzzzz"]},
+    )
+    wildcard = create_key(admin, allowed_endpoints=["future-*"])
+
+    assert response.status_code == 400
+    assert "create the endpoint first" in error_of(response)["message"]
+    assert wildcard["allowed_endpoints"] == ["future-*"]
+
+
+def test_allowed_endpoints_deleted_endpoint_kept(
+    admin: httpx.Client, provider_key: Any
+) -> None:
+    endpoint = create_endpoint(admin, provider_key["id"])
+    key = create_key(admin, allowed_endpoints=[endpoint["slug"]])
+    assert admin.delete(f"/endpoints/{endpoint['id']}").status_code == 200
+
+    listing = admin.get("/virtual-keys")
+    resent = admin.patch(
+        f"/virtual-keys/{key['id']}",
+        json={"allowed_endpoints": [endpoint["slug"]], "rpm_limit": 5},
+    )
+    added = admin.patch(
+        f"/virtual-keys/{key['id']}",
+        json={"allowed_endpoints": [endpoint["slug"], unique("missing")]},
+    )
+
+    assert listing.status_code == 200
+    assert resent.status_code == 200, resent.text
+    assert resent.json()["allowed_endpoints"] == [endpoint["slug"]]
+    assert added.status_code == 400
+    assert error_of(added)["param"] == "allowed_endpoints"

@@ -191,3 +191,19 @@ def test_onboarding_next_step(store: Store) -> None:
         "guardrail",
     ]
     assert result["next"] == "provider_key"
+
+
+def test_spend_rounded_without_float_noise(tmp_path: Path) -> None:
+    # 0.1 + 0.2 sums to 0.30000000000000004 in binary floating point.
+    opened = Store.open(tmp_path / "noise.duckdb")
+    opened.insert_logs([row(1, cost_usd=0.1), row(2, cost_usd=0.2)])
+    try:
+        summary = analytics.summary(opened, LogFilter())
+        bucket = analytics.timeseries(opened, LogFilter(), "hour")["data"][0]
+        (group,) = analytics.breakdown(opened, LogFilter(), "model", 10)["data"]
+    finally:
+        opened.close()
+
+    assert summary["spend_usd"] == 0.3
+    assert bucket["spend_usd"] == 0.3
+    assert group["spend_usd"] == 0.3

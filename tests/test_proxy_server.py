@@ -267,6 +267,34 @@ def test_unknown_key_rejected(
     assert llmock.requests() == []
 
 
+@pytest.mark.parametrize(
+    ("scheme", "hint"),
+    [("Basic ", "'Basic' scheme"), ("", "no Bearer scheme"), ("Token ", "'Token'")],
+)
+def test_malformed_authorization_explained(
+    gateway: GatewayProcess,
+    llmock: LLMockProcess,
+    endpoint: dict[str, Any],
+    key: str,
+    scheme: str,
+    hint: str,
+) -> None:
+    response = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        headers={"Authorization": f"{scheme}{key}"},
+        json={"model": endpoint["slug"], "messages": MESSAGES},
+        timeout=30,
+    )
+
+    assert_error(response, 401, "authentication_error", "invalid_api_key")
+    message = response.json()["error"]["message"]
+    assert "Malformed Authorization header" in message
+    assert hint in message
+    assert "Bearer sk-gw-..." in message
+    assert key not in response.text
+    assert llmock.requests() == []
+
+
 @pytest.mark.parametrize("header", ["api-key", "x-api-key"])
 def test_key_accepted_in_api_key_header(
     gateway: GatewayProcess, endpoint: dict[str, Any], key: str, header: str
@@ -332,7 +360,7 @@ def test_inactive_endpoint_rejected(
 ACL_CASES = [
     (
         "endpoint",
-        lambda slug: {"allowed_endpoints": ["some-other-endpoint"]},
+        lambda slug: {"allowed_endpoints": ["some-other-*"]},
         "endpoint_not_allowed",
     ),
     (

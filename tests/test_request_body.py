@@ -215,3 +215,33 @@ def test_parse_embeddings_rejects_routing_field() -> None:
     with pytest.raises(InvalidRequest) as caught:
         parse_embeddings({"model": "emb", "input": "a", "api_key": "sk-x"})
     assert caught.value.code == "unsupported_parameter"
+
+
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])
+def test_parse_chat_bounds_token_limit(field: str) -> None:
+    error = rejection(chat(**{field: 2**31}))
+    accepted = parse_chat(chat(**{field: 2**31 - 1}))
+
+    assert error.code == "invalid_field"
+    assert error.param == field
+    assert "2147483647" in error.message
+    assert accepted.params[field] == 2**31 - 1
+
+
+def test_parse_chat_empty_messages_explained() -> None:
+    error = rejection(chat(messages=[]))
+
+    assert error.code == "invalid_field"
+    assert error.param == "messages"
+    assert "is empty" in error.message
+    assert "at least one message" in error.message
+
+
+def test_parse_json_invalid_utf8_explained() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_json(b'{"model": "\xff"}', "application/json")
+
+    assert caught.value.code == "invalid_json"
+    assert "not valid UTF-8 JSON" in caught.value.message
+    assert "position 11" in caught.value.message
+    assert "surrogates" not in caught.value.message
