@@ -19,9 +19,8 @@ def load_chart(rows: list[dict[str, Any]]) -> str:
         f'<rect width="{WIDTH}" height="{2 * PANEL_HEIGHT + 70}" fill="white"/>',
     ]
     parts += _panel(rows, "rps", "requests per second (higher is better)", TOP)
-    parts += _panel(
-        rows, "p50_ms", "p50 latency, ms (lower is better)", TOP + PANEL_HEIGHT
-    )
+    title = "p50 latency, ms, log scale (lower is better)"
+    parts += _panel(rows, "p50_ms", title, TOP + PANEL_HEIGHT, log=True)
     parts += _legend(2 * PANEL_HEIGHT + 50)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -52,7 +51,7 @@ def _panel(
             )
             parts.append(
                 f'<text x="{left + bar / 2 - 1:.1f}" y="{top + height - size - 3:.1f}" '
-                f'text-anchor="middle" font-size="9">{value:,.0f}</text>'
+                f'text-anchor="middle" font-size="9">{_label(value)}</text>'
             )
         label = f"{row['mode']} c={row['connections']}"
         parts.append(
@@ -71,3 +70,7 @@ def _legend(y: int) -> list[str]:
         )
         parts.append(f'<text x="{x + 18}" y="{y}">{LABELS[name]}</text>')
     return parts
+
+
+def _label(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
