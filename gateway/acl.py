@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gateway.models import VirtualKey
@@ -190,6 +190,10 @@ class KeyRules:
     provider_block: _Matcher
     listed: Mapping[str, str]
     """Each list joined with ", ", built once for the reasons that `decide` writes."""
+    decisions: dict[tuple[str | None, str, str], Decision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Decisions already made with these rules; see `decide`."""
 
 
 def normalize_entries(entries: Iterable[str]) -> tuple[str, ...]:
@@ -230,7 +234,34 @@ def compile_rules(key: VirtualKey) -> KeyRules:
     )
 
 
+# Distinct (endpoint, provider, model) triples remembered per key. Real keys
+# see a handful; the bound only stops arbitrary explain calls from growing it.
+MAX_REMEMBERED_DECISIONS = 4096
+
+
 def decide(
+    rules: KeyRules, *, endpoint_slug: str | None, provider: str, model: str
+) -> Decision:
+    """Decide like `evaluate`, remembering the answer for these rules.
+
+    Rules are immutable and rebuilt whenever the key changes, so a decision
+    stays valid for as long as its `KeyRules` lives. A request path that asks
+    about the same endpoint again pays one dictionary lookup.
+    """
+    question = (endpoint_slug, provider, model)
+    known = rules.decisions.get(question)
+    if known is not None:
+        return known
+    decision = evaluate(
+        rules, endpoint_slug=endpoint_slug, provider=provider, model=model
+    )
+    if len(rules.decisions) >= MAX_REMEMBERED_DECISIONS:
+        rules.decisions.clear()
+    rules.decisions[question] = decision
+    return decision
+
+
+def evaluate(
     rules: KeyRules, *, endpoint_slug: str | None, provider: str, model: str
 ) -> Decision:
     """Decide whether a key may send a request to `provider` and `model`.

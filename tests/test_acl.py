@@ -8,11 +8,13 @@ import pytest
 
 from gateway.acl import (
     FIELDS,
+    MAX_REMEMBERED_DECISIONS,
     Decision,
     KeyRules,
     compile_rules,
     decide,
     describe,
+    evaluate,
     glob_to_regex,
     validate_entries,
 )
@@ -544,3 +546,33 @@ def test_validate_entries_errors(field: str, entries: list[str], message: str) -
 def test_validate_entries_rejects_non_strings() -> None:
     with pytest.raises(ValueError, match="allowed_models must be a list of strings"):
         validate_entries("allowed_models", ["gpt-4o", 4], KNOWN_PROVIDERS)  # type: ignore[list-item]
+
+
+def test_decide_remembers_same_answer_as_evaluate() -> None:
+    rules = compile_rules(
+        VirtualKey(
+            id="vk_memo",
+            name="memo",
+            key_hash="0" * 64,
+            key_prefix="sk-gw-memo00",
+            blocked_models=("gpt-3.5*",),
+        )
+    )
+    for model in ("gpt-4o", "gpt-3.5-turbo", "gpt-4o"):
+        first = decide(rules, endpoint_slug="chat", provider="openai", model=model)
+        again = decide(rules, endpoint_slug="chat", provider="openai", model=model)
+        fresh = evaluate(rules, endpoint_slug="chat", provider="openai", model=model)
+        assert again is first
+        assert first == fresh
+    assert len(rules.decisions) == 2
+
+
+def test_decide_memory_is_bounded() -> None:
+    rules = compile_rules(
+        VirtualKey(
+            id="vk_many", name="many", key_hash="0" * 64, key_prefix="sk-gw-many00"
+        )
+    )
+    for number in range(MAX_REMEMBERED_DECISIONS + 10):
+        decide(rules, endpoint_slug=None, provider="openai", model=f"m{number}")
+    assert len(rules.decisions) <= MAX_REMEMBERED_DECISIONS
