@@ -362,22 +362,12 @@ def _guard_parts(
 
 
 def guard_text(
-    snapshot: Snapshot,
-    call: Call,
-    text: str,
-    direction: Direction,
-    *,
-    enforced: bool = True,
+    snapshot: Snapshot, call: Call, text: str, direction: Direction
 ) -> tuple[str, bool]:
-    """Scan one text; return it with mask matches replaced, and whether one blocks.
-
-    With `enforced` false the matches are only noted in the log row as
-    `detected`, for stream output that has already gone to the client.
-    """
+    """Scan one text; return it with mask matches replaced, and whether one blocks."""
     result = snapshot.guardrails.scan(text, direction)
     for match in result.matches:
-        action = match.action if enforced else "detected"
-        note = f"{direction}:{action}:{match.name}"
+        note = f"{direction}:{match.action}:{match.name}"
         if note not in call.guardrail_actions:
             call.guardrail_actions.append(note)
     return result.text, result.blocked

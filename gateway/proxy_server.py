@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from gateway import __version__
+from gateway import __version__, passthrough
 from gateway.admin_api import router as admin_router
 from gateway.admin_auth import AdminGuard
 from gateway.dataplane import router as data_router
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await passthrough.close_client()
             runtime.close()
 
     app = FastAPI(

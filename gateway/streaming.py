@@ -8,9 +8,9 @@ ignores `stream_options`, a broken stream, a client that disconnects) the
 tokens are counted locally, so a streamed request is charged like the same
 request unstreamed.
 
-NOTE: output guardrails do not change a stream, because its chunks have
-already reached the client when a match spanning several chunks is found.
-The final text is scanned and matches are logged as `output:detected:<name>`.
+While a guardrail scans output, the chunks are held until the stream ends
+and then sent through `gateway.stream_guard`, so masks and blocks apply to
+streams too, at the cost of the client seeing the reply only when it is whole.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from starlette.responses import StreamingResponse
 from gateway import pricing
 from gateway.error_mapping import map_provider_error
 from gateway.errors import GatewayError, InternalError
-from gateway.pipeline import Call, Candidate, finish, guard_text
+from gateway.pipeline import Call, Candidate, finish
 from gateway.runtime import Runtime
+from gateway.stream_guard import guarded_chunks
 from gateway.upstream import close_stream, count_tokens, usage_of
 
 logger = logging.getLogger(__name__)
@@ -101,17 +102,27 @@ async def _relay(
 ) -> AsyncIterator[bytes]:
     meter = _Meter()
     completed = False
+    hold = runtime.snapshot.guardrails.applies("output")
+    held: list[dict[str, Any]] = []
     try:
         chunk = opened.first
         while chunk is not None:
             data = _chunk_dict(chunk)
             meter.add(chunk, data)
-            event = _client_event(data, include_usage)
-            if event is not None:
-                yield event
+            if hold:
+                held.append(data)
+            else:
+                event = _client_event(data, include_usage)
+                if event is not None:
+                    yield event
             chunk = await anext(opened.iterator, None)
         completed = True
         _settle_usage(runtime, call, opened, meter)
+        if held:
+            for data in guarded_chunks(runtime.snapshot, call, held):
+                event = _client_event(data, include_usage)
+                if event is not None:
+                    yield event
         if trailer is not None:
             yield sse(trailer(call, meter.last or {}))
         yield DONE
@@ -163,8 +174,6 @@ def _settle_usage(
             model, opened.messages, completion
         )
     call.cost_usd = pricing.cost(model, call.prompt_tokens, call.completion_tokens)
-    if completion:
-        guard_text(runtime.snapshot, call, completion, "output", enforced=False)
     if runtime.settings.store_bodies:
         call.response_body = completion
 

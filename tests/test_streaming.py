@@ -196,3 +196,82 @@ def test_playground_stream_trailer(
         trailer["gateway"]["completion_tokens"] == trailer["usage"]["completion_tokens"]
     )
     assert all("gateway" not in chunk for chunk in chunks[:-2])
+
+
+def output_guardrail(admin: httpx.Client, action: str, word: str) -> str:
+    response = admin.post(
+        "/guardrails",
+        json={
+            "name": f"stream-{action}-{word}",
+            "kind": "keyword",
+            "scope": "output",
+            "action": action,
+            "config": {"words": [word]},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+# Plain string content goes through the direct pass-through; content parts go
+# through litellm. Both relays must apply output guardrails.
+CONTENT_SHAPES = {
+    "text": lambda text: text,
+    "parts": lambda text: [{"type": "text", "text": text}],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(CONTENT_SHAPES))
+def test_stream_output_masked(
+    gateway: GatewayProcess,
+    admin: httpx.Client,
+    endpoint: dict[str, Any],
+    key: str,
+    shape: str,
+) -> None:
+    word = f"zebra{shape}"
+    guardrail = output_guardrail(admin, "mask", word)
+    content = CONTENT_SHAPES[shape](f"please repeat {word} twice")
+    body = {
+        "model": endpoint["slug"],
+        "messages": [{"role": "user", "content": content}],
+        "stream": True,
+    }
+    try:
+        response = chat(gateway, key, body)
+    finally:
+        admin.delete(f"/guardrails/{guardrail}")
+    assert response.status_code == 200, response.text
+    chunks = events(response.text)
+    text = streamed_text(chunks)
+    assert word not in text
+    assert "[REDACTED]" in text
+    assert chunks[-1] == "[DONE]"
+    row = log_row(admin, response.headers["x-request-id"])
+    assert f"output:mask:stream-mask-{word}" in row["guardrail_actions"]
+
+
+def test_stream_output_blocked(
+    gateway: GatewayProcess, admin: httpx.Client, endpoint: dict[str, Any], key: str
+) -> None:
+    guardrail = output_guardrail(admin, "block", "walrus")
+    body = {
+        "model": endpoint["slug"],
+        "messages": [{"role": "user", "content": "say walrus"}],
+        "stream": True,
+    }
+    try:
+        response = chat(gateway, key, body)
+    finally:
+        admin.delete(f"/guardrails/{guardrail}")
+    assert response.status_code == 200, response.text
+    chunks = events(response.text)
+    assert "walrus" not in response.text
+    finishes = [
+        choice.get("finish_reason")
+        for chunk in chunks
+        if isinstance(chunk, dict)
+        for choice in chunk.get("choices", [])
+    ]
+    assert "content_filter" in finishes
+    assert chunks[-1] == "[DONE]"
