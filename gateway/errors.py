@@ -129,7 +129,7 @@ class UpstreamError(GatewayError):
 
 
 class UpstreamTimeout(GatewayError):
-    """The provider did not answer in time (504)."""
+    """The provider did not respond in time (504)."""
 
     status_code = 504
     error_type = "upstream_error"

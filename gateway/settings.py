@@ -88,6 +88,8 @@ def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
-        shown = "<hidden>" if field == "admin_key" else repr(error.get("input"))
-        lines.append(f"GATEWAY_{field.upper()}={shown} is invalid: {error['msg']}")
+        printed_value = "<hidden>" if field == "admin_key" else repr(error.get("input"))
+        lines.append(
+            f"GATEWAY_{field.upper()}={printed_value} is invalid: {error['msg']}"
+        )
     return "\n".join(lines)

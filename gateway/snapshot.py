@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
-    """Where an endpoint sends requests, as the access rules see it."""
+    """The provider and model of an endpoint, resolved as the access rules use them."""
 
     provider: str
     """Resolved provider, lower case, such as `openai`."""
