@@ -149,7 +149,7 @@ def update_provider_key(
 def delete_provider_key(runtime: Runtime, key_id: str) -> dict[str, Any]:
     store = runtime.store
     with WRITE_LOCK:
-        get_provider_key(store, key_id)
+        key = get_provider_key(store, key_id)
         users = [
             item.slug
             for item in store.list_endpoints()
@@ -157,8 +157,9 @@ def delete_provider_key(runtime: Runtime, key_id: str) -> dict[str, Any]:
         ]
         if users:
             raise Conflict(
-                f"Provider key '{key_id}' is used by endpoints {', '.join(users)}; "
-                "move or delete those endpoints first.",
+                f"Provider key '{key.name}' ({key_id}) is used by endpoints "
+                f"{', '.join(users)}; move them to another provider key or "
+                "delete them first.",
                 code="in_use",
             )
         store.delete_provider_key(key_id)

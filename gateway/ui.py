@@ -204,18 +204,23 @@ def confirm_dialog(
     """Ask before a destructive action, then run it or show the service's error."""
     st.markdown(message)
     left, right = st.columns(2)
-    if left.button(button_label, type="primary", key="ui_confirm_yes", width="stretch"):
-        try:
-            action()
-        except ClientError as exc:
-            show_error(exc)
-            return
-        close_dialog()
-        clear_listings()
-        st.rerun()
+    confirmed = left.button(
+        button_label, type="primary", key="ui_confirm_yes", width="stretch"
+    )
+    # Cancel is drawn before the action runs, so it stays after an error.
     if right.button("Cancel", key="ui_confirm_cancel", width="stretch"):
         close_dialog()
         st.rerun()
+    if not confirmed:
+        return
+    try:
+        action()
+    except ClientError as exc:
+        show_error(exc)
+        return
+    close_dialog()
+    clear_listings()
+    st.rerun()
 
 
 def snippet_tabs(snippets: list[Snippet]) -> None:

@@ -217,6 +217,7 @@ def test_provider_key_delete_in_use_conflicts(
     assert response.status_code == 409
     assert error_of(response)["code"] == "in_use"
     assert endpoint["slug"] in error_of(response)["message"]
+    assert f"'{provider_key['name']}'" in error_of(response)["message"]
 
 
 def test_provider_key_delete_unused(admin: httpx.Client, provider_key: Any) -> None:

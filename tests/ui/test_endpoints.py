@@ -183,4 +183,9 @@ def test_provider_key_in_use_delete_shows_error(
 
     assert not app.exception
     assert app.error
+    assert f"'{key['name']}'" in app.error[0].value
     assert PROVIDER_SECRET not in page_text(app)
+
+    app.button(key="ui_confirm_cancel").click().run()
+    assert not app.exception
+    assert "Delete provider key" not in page_text(app)
