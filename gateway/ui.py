@@ -22,6 +22,8 @@ LISTING_TTL_SECONDS = 15
 DIALOG_STATE = "ui_dialog"
 NEW_KEY_STATE = "ui_new_key"
 FLASH_STATE = "ui_flash"
+# Common chat models that a new endpoint's model picker starts on, in order.
+DEFAULT_CHAT_MODELS = ("gpt-4o-mini", "gpt-4o")
 
 
 def setup_page(title: str, icon: str) -> GatewayClient:
@@ -273,6 +275,21 @@ def _new_key_dialog(pending: dict[str, Any]) -> None:
     if st.button("I have copied the key", type="primary", key="ui_new_key_done"):
         _forget_new_key()
         st.rerun()
+
+
+def default_model_index(model_ids: list[str]) -> int | None:
+    """Return the index of the first `DEFAULT_CHAT_MODELS` entry, else 0.
+
+    `model_ids` are catalog ids such as `openai/gpt-4o`, and the match ignores
+    the provider prefix. An empty list gives None, so nothing is selected.
+    """
+    if not model_ids:
+        return None
+    names = [model_id.split("/", 1)[-1] for model_id in model_ids]
+    for preferred in DEFAULT_CHAT_MODELS:
+        if preferred in names:
+            return names.index(preferred)
+    return 0
 
 
 def unknown_entries(

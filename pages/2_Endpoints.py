@@ -19,6 +19,10 @@ FORM_KEYS = [
     "ep_rpm",
 ]
 
+# The number inputs have no bounds, so an out-of-range value reaches the
+# service and its message names the field and the range.
+TEMPERATURE_HELP = "From 0 to 2. Leave it empty to set no default."
+
 client = ui.setup_page("Endpoints", ":material/hub:")
 if st.session_state.pop("ep_reset", False):
     for name in FORM_KEYS:
@@ -54,15 +58,28 @@ def edit_dialog(endpoint: dict[str, Any], others: list[dict[str, Any]]) -> None:
     display_name = st.text_input(
         "Display name", endpoint["display_name"], key=f"{prefix}_name"
     )
+    key_ids = [key["id"] for key in provider_keys]
+    current_key = endpoint["provider_key_id"]
+    provider_key_id = st.selectbox(
+        "Provider key",
+        key_ids,
+        index=key_ids.index(current_key) if current_key in key_ids else None,
+        format_func=lambda key_id: key_label(provider_keys, key_id),
+        key=f"{prefix}_key",
+    )
     model = st.text_input("Model", endpoint["model"], key=f"{prefix}_model")
     system_prompt = st.text_area(
         "System prompt", endpoint["system_prompt"] or "", key=f"{prefix}_system"
     )
     temperature = st.number_input(
-        "Temperature", 0.0, 2.0, endpoint["temperature"], 0.1, key=f"{prefix}_temp"
+        "Temperature",
+        value=endpoint["temperature"],
+        step=0.1,
+        help=TEMPERATURE_HELP,
+        key=f"{prefix}_temp",
     )
     max_tokens = st.number_input(
-        "Max tokens", 1, None, endpoint["max_tokens"], key=f"{prefix}_max_tokens"
+        "Max tokens", value=endpoint["max_tokens"], step=1, key=f"{prefix}_max_tokens"
     )
     fallbacks = st.multiselect(
         "Fallback endpoints",
@@ -72,13 +89,14 @@ def edit_dialog(endpoint: dict[str, Any], others: list[dict[str, Any]]) -> None:
         key=f"{prefix}_fallbacks",
     )
     rpm = st.number_input(
-        "Requests per minute", 1, None, endpoint["rpm_limit"], key=f"{prefix}_rpm"
+        "Requests per minute", value=endpoint["rpm_limit"], step=1, key=f"{prefix}_rpm"
     )
     if st.button("Save", type="primary", key=f"{prefix}_save"):
         try:
-            client.update_endpoint(
+            saved = client.update_endpoint(
                 endpoint["id"],
                 display_name=display_name.strip(),
+                provider_key_id=provider_key_id,
                 model=model.strip(),
                 system_prompt=system_prompt.strip() or None,
                 temperature=temperature,
@@ -91,6 +109,7 @@ def edit_dialog(endpoint: dict[str, Any], others: list[dict[str, Any]]) -> None:
             return
         ui.close_dialog()
         ui.clear_listings()
+        ui.flash(f"Saved endpoint {saved['slug']}.")
         st.rerun()
 
 
@@ -161,9 +180,11 @@ with st.expander("Create an endpoint", expanded=creating, icon=":material/add:")
     except ClientError as exc:
         ui.show_error(exc)
         models = {"data": []}
+    model_ids = [row["id"] for row in models["data"]]
     model = st.selectbox(
         "Model",
-        [row["id"] for row in models["data"]],
+        model_ids,
+        index=ui.default_model_index(model_ids),
         accept_new_options=True,
         help=f"A {provider} model from the catalog, or type any litellm model id.",
         key="ep_model",
@@ -173,13 +194,17 @@ with st.expander("Create an endpoint", expanded=creating, icon=":material/add:")
         system_prompt = st.text_area("System prompt", key="ep_system_prompt")
         temperature_column, tokens_column, rpm_column = st.columns(3)
         temperature = temperature_column.number_input(
-            "Temperature", 0.0, 2.0, None, 0.1, key="ep_temperature"
+            "Temperature",
+            value=None,
+            step=0.1,
+            help=TEMPERATURE_HELP,
+            key="ep_temperature",
         )
         max_tokens = tokens_column.number_input(
-            "Max tokens", 1, None, None, key="ep_max_tokens"
+            "Max tokens", value=None, step=1, key="ep_max_tokens"
         )
         rpm = rpm_column.number_input(
-            "Requests per minute", 1, None, None, key="ep_rpm"
+            "Requests per minute", value=None, step=1, key="ep_rpm"
         )
         fallbacks = st.multiselect(
             "Fallback endpoints, tried in order when this one fails",

@@ -154,6 +154,90 @@ def test_endpoint_edit_saves(workbench: GatewayProcess, wb_admin, llmock) -> Non
     assert rows[created["id"]]["rpm_limit"] == 42
 
 
+def test_endpoint_edit_shows_success(
+    workbench: GatewayProcess, wb_admin, llmock
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    key = provider_key(wb_admin, llmock, f"saved {suffix}")
+    created = endpoint(wb_admin, key["id"], f"saved-{suffix}")
+    app = run_page("pages/2_Endpoints.py")
+
+    app.button(key=f"ep_edit_{created['id']}").click().run()
+    app.button(key=f"ep_edit_{created['id']}_save").click().run()
+
+    assert not app.exception
+    assert f"Saved endpoint saved-{suffix}." in [item.value for item in app.success]
+
+
+def test_endpoint_edit_moves_provider_key(
+    workbench: GatewayProcess, wb_admin, llmock
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    old_key = provider_key(wb_admin, llmock, f"old {suffix}")
+    new_key = provider_key(wb_admin, llmock, f"new {suffix}")
+    created = endpoint(wb_admin, old_key["id"], f"move-{suffix}")
+    app = run_page("pages/2_Endpoints.py")
+
+    app.button(key=f"ep_edit_{created['id']}").click().run()
+    selector = app.selectbox(key=f"ep_edit_{created['id']}_key")
+    assert selector.value == old_key["id"]
+    selector.set_value(new_key["id"])
+    app.button(key=f"ep_edit_{created['id']}_save").click().run()
+
+    assert not app.exception
+    assert not app.error
+    rows = {row["id"]: row for row in wb_admin.get("/endpoints").json()["data"]}
+    assert rows[created["id"]]["provider_key_id"] == new_key["id"]
+
+
+def test_endpoint_edit_out_of_range_temperature(
+    workbench: GatewayProcess, wb_admin, llmock
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    key = provider_key(wb_admin, llmock, f"range {suffix}")
+    created = endpoint(wb_admin, key["id"], f"range-{suffix}")
+    app = run_page("pages/2_Endpoints.py")
+
+    app.button(key=f"ep_edit_{created['id']}").click().run()
+    app.number_input(key=f"ep_edit_{created['id']}_temp").set_value(5.0)
+    app.button(key=f"ep_edit_{created['id']}_save").click().run()
+
+    assert not app.exception
+    assert app.error
+    assert "temperature" in app.error[0].value
+    rows = {row["id"]: row for row in wb_admin.get("/endpoints").json()["data"]}
+    assert rows[created["id"]]["temperature"] is None
+
+
+def test_endpoint_create_out_of_range_limits(
+    workbench: GatewayProcess, wb_admin, llmock
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    key = provider_key(wb_admin, llmock, f"create range {suffix}")
+    app = run_page("pages/2_Endpoints.py", action="create")
+    app.selectbox(key="ep_key").set_value(key["id"])
+    app = fill_endpoint_form(app.run(), "Range", f"create-range-{suffix}")
+
+    app.number_input(key="ep_temperature").set_value(5.0)
+    app.number_input(key="ep_max_tokens").set_value(0)
+    app.button(key="ep_create").click().run()
+
+    assert not app.exception
+    assert app.error
+    slugs = [row["slug"] for row in wb_admin.get("/endpoints").json()["data"]]
+    assert f"create-range-{suffix}" not in slugs
+
+
+def test_model_default_is_common_chat_model(
+    workbench: GatewayProcess, wb_admin, llmock
+) -> None:
+    provider_key(wb_admin, llmock, f"default {uuid.uuid4().hex[:8]}")
+
+    app = run_page("pages/2_Endpoints.py", action="create")
+
+    assert app.selectbox(key="ep_model").value == "openai/gpt-4o-mini"
+
+
 def test_provider_key_add_lists_masked(workbench: GatewayProcess, wb_admin) -> None:
     name = f"added {uuid.uuid4().hex[:8]}"
     app = run_page("pages/1_Provider_keys.py", action="add")
