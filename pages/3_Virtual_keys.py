@@ -17,6 +17,7 @@ LISTS = [
     ("allowed_providers", "Allowed providers", "providers"),
     ("blocked_providers", "Blocked providers", "providers"),
 ]
+TYPED_EXAMPLES = {"models": "gpt-4o*, anthropic/*", "providers": "openai, bedrock*"}
 NEW_PREFIX = "keys_new"
 
 client = ui.setup_page("Virtual keys", ":material/vpn_key:")
@@ -40,26 +41,20 @@ def key_fields(prefix: str, current: dict[str, Any]) -> dict[str, Any]:
     left, right = st.columns(2)
     for index, (field, label, kind) in enumerate(LISTS):
         column = left if index % 2 == 0 else right
-        entries = column.multiselect(
-            label,
-            sorted({*known[kind], *current.get(field, [])}),
-            current.get(field, []),
-            accept_new_options=True,
-            placeholder="Pick, or type a pattern such as gpt-4o* or anthropic/*",
-            key=f"{prefix}_{field}",
-        )
-        for entry, close in ui.unknown_entries(entries, known[kind]):
-            hint = f" Did you mean `{close}`?" if close else ""
-            column.warning(f"`{entry}` matches no known {kind[:-1]}.{hint}")
-        body[field] = entries
+        with column:
+            body[field] = list_field(
+                f"{prefix}_{field}", label, kind, known[kind], current.get(field, [])
+            )
 
     budget, period, rpm, tpm, expiry = st.columns(5)
+    # The limits have no min_value, because Streamlit 1.67 turns an
+    # out-of-range value into None and the key would be saved without the
+    # limit. The service rejects a bad value with a message naming the field.
     body["max_budget_usd"] = budget.number_input(
         "Budget (USD)",
-        0.0,
-        None,
-        current.get("max_budget_usd"),
-        1.0,
+        value=current.get("max_budget_usd"),
+        step=1.0,
+        placeholder="no budget",
         key=f"{prefix}_budget",
     )
     body["budget_period"] = period.selectbox(
@@ -69,10 +64,18 @@ def key_fields(prefix: str, current: dict[str, Any]) -> dict[str, Any]:
         key=f"{prefix}_period",
     )
     body["rpm_limit"] = rpm.number_input(
-        "Requests per minute", 1, None, current.get("rpm_limit"), key=f"{prefix}_rpm"
+        "Requests per minute",
+        value=current.get("rpm_limit"),
+        step=1,
+        placeholder="unlimited",
+        key=f"{prefix}_rpm",
     )
     body["tpm_limit"] = tpm.number_input(
-        "Tokens per minute", 1, None, current.get("tpm_limit"), key=f"{prefix}_tpm"
+        "Tokens per minute",
+        value=current.get("tpm_limit"),
+        step=1,
+        placeholder="unlimited",
+        key=f"{prefix}_tpm",
     )
     expires: date | None = expiry.date_input(
         "Expires on (UTC)",
@@ -81,6 +84,37 @@ def key_fields(prefix: str, current: dict[str, Any]) -> dict[str, Any]:
     )
     body["expires_at"] = f"{expires.isoformat()}T23:59:59Z" if expires else None
     return body
+
+
+def list_field(
+    key: str, label: str, kind: str, known: list[str], current: list[str]
+) -> list[str]:
+    """Render one access list as known names to pick plus typed entries.
+
+    Typed entries sit in a text input, because a multiselect that accepts new
+    options adds every fuzzy match of the typed text when Enter is pressed.
+    """
+    names = set(known)
+    picked = st.multiselect(
+        label,
+        sorted(names),
+        [entry for entry in current if entry in names],
+        placeholder=f"Pick known {kind}",
+        key=key,
+    )
+    typed = st.text_input(
+        f"{label}: typed names or patterns",
+        ", ".join(entry for entry in current if entry not in names),
+        placeholder=TYPED_EXAMPLES[kind],
+        help="Comma-separated, saved as typed. `*` matches any run of characters.",
+        key=f"{key}_typed",
+    )
+    entries = [entry.strip() for entry in typed.split(",") if entry.strip()]
+    merged = list(dict.fromkeys([*picked, *entries]))
+    for entry, close in ui.unknown_entries(merged, known):
+        hint = f" Did you mean `{close}`?" if close else ""
+        st.warning(f"`{entry}` matches no known {kind[:-1]}.{hint}")
+    return merged
 
 
 def expiry_date(expires_at: str | None) -> date | None:
@@ -132,14 +166,20 @@ def integration_dialog(key: dict[str, Any]) -> None:
         st.rerun()
 
 
+def endpoint_access(key_id: str, slug: str) -> dict[str, Any]:
+    """Explain whether the key may call the endpoint, naming its model in full."""
+    decision = client.explain(key_id, endpoint=slug)
+    model, provider = decision.get("model"), decision.get("provider")
+    if model and provider and not model.startswith(f"{provider}/"):
+        decision["model"] = f"{provider}/{model}"
+    return {"endpoint": slug, **decision}
+
+
 @st.dialog("Access preview", width="large", on_dismiss=ui.close_dialog)
 def access_dialog(key: dict[str, Any]) -> None:
     st.markdown(f"What **{key['name']}** (`{key['key_prefix']}`) can reach.")
     try:
-        reachable = [
-            {"endpoint": slug, **client.explain(key["id"], endpoint=slug)}
-            for slug in slugs
-        ]
+        reachable = [endpoint_access(key["id"], slug) for slug in slugs]
         models = ui.catalog(key_id=key["id"], limit=5000)["data"]
     except ClientError as exc:
         ui.show_error(exc)

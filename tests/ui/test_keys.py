@@ -39,6 +39,10 @@ def key_row(admin: httpx.Client, key_id: str) -> dict[str, Any]:
     return next(row for row in rows if row["id"] == key_id)
 
 
+def names_of_keys(admin: httpx.Client) -> list[str]:
+    return [row["name"] for row in admin.get("/virtual-keys").json()["data"]]
+
+
 def open_keys_page() -> AppTest:
     return run_page("pages/3_Virtual_keys.py", action="create")
 
@@ -51,7 +55,7 @@ def test_create_key_with_every_field(
     app = open_keys_page()
     app.text_input(key="keys_new_name").input(name)
     app.multiselect(key="keys_new_endpoints").set_value([slug])
-    app.multiselect(key="keys_new_allowed_models").set_value(["gpt-4o*"])
+    app.text_input(key="keys_new_allowed_models_typed").input("gpt-4o*")
     app.multiselect(key="keys_new_blocked_models").set_value(["openai/gpt-4o-mini"])
     app.multiselect(key="keys_new_allowed_providers").set_value(["openai"])
     app.multiselect(key="keys_new_blocked_providers").set_value(["anthropic"])
@@ -90,18 +94,77 @@ def test_create_key_with_every_field(
     assert saved["key_prefix"] in page_text(app)
 
 
-def test_unknown_provider_warns_and_service_rejects(workbench: GatewayProcess) -> None:
+def test_unknown_provider_warns_and_service_rejects(
+    workbench: GatewayProcess, wb_admin: httpx.Client
+) -> None:
+    name = f"typo {uuid.uuid4().hex[:8]}"
     app = open_keys_page()
-    app.text_input(key="keys_new_name").input(f"typo {uuid.uuid4().hex[:8]}")
-    app.multiselect(key="keys_new_blocked_providers").set_value(["opnai"])
+    app.text_input(key="keys_new_name").input(name)
+    app.text_input(key="keys_new_blocked_providers_typed").input("opnai")
     app.run()
 
-    assert "Did you mean `openai`?" in page_text(app)
+    assert "`opnai` matches no known provider. Did you mean `openai`?" in page_text(app)
+    assert app.multiselect(key="keys_new_blocked_providers").value == []
 
     app.button(key="keys_create").click().run()
     assert not app.exception
     assert app.error
     assert "opnai" in app.error[0].value
+    assert "openai" in app.error[0].value
+    assert name not in names_of_keys(wb_admin)
+
+
+def test_typed_entries_merge_with_picked(
+    workbench: GatewayProcess, wb_admin: httpx.Client
+) -> None:
+    name = f"typed {uuid.uuid4().hex[:8]}"
+    app = open_keys_page()
+    app.text_input(key="keys_new_name").input(name)
+    app.multiselect(key="keys_new_blocked_providers").set_value(["anthropic"])
+    app.text_input(key="keys_new_blocked_providers_typed").input(
+        " bedrock* , anthropic,,"
+    )
+    app.run()
+
+    app.button(key="keys_create").click().run()
+
+    assert not app.exception
+    assert not app.error
+    saved = next(
+        row
+        for row in wb_admin.get("/virtual-keys").json()["data"]
+        if row["name"] == name
+    )
+    assert saved["blocked_providers"] == ["anthropic", "bedrock*"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "param"),
+    [
+        ("budget", -5.0, "max_budget_usd"),
+        ("rpm", -1, "rpm_limit"),
+        ("tpm", 0, "tpm_limit"),
+    ],
+)
+def test_out_of_range_limit_creates_nothing(
+    workbench: GatewayProcess,
+    wb_admin: httpx.Client,
+    field: str,
+    value: float,
+    param: str,
+) -> None:
+    name = f"bad limit {uuid.uuid4().hex[:8]}"
+    app = open_keys_page()
+    app.text_input(key="keys_new_name").input(name)
+    app.number_input(key=f"keys_new_{field}").set_value(value)
+    app.run()
+
+    app.button(key="keys_create").click().run()
+
+    assert not app.exception
+    assert app.error
+    assert param in app.error[0].value
+    assert name not in names_of_keys(wb_admin)
 
 
 def test_key_list_shows_budget_and_rules(
@@ -194,3 +257,46 @@ def test_edit_key_saves(
     assert not app.exception
     assert not app.error
     assert key_row(wb_admin, virtual_key["id"])["rpm_limit"] == 7
+
+
+def test_edit_rejects_negative_rpm(
+    workbench: GatewayProcess, wb_admin: httpx.Client, virtual_key: dict[str, Any]
+) -> None:
+    app = run_page("pages/3_Virtual_keys.py")
+    prefix = f"keys_edit_{virtual_key['id']}"
+
+    app.button(key=prefix).click().run()
+    app.number_input(key=f"{prefix}_rpm").set_value(-1)
+    app.button(key=f"{prefix}_save").click().run()
+
+    assert not app.exception
+    assert app.error
+    assert "rpm_limit" in app.error[0].value
+    assert key_row(wb_admin, virtual_key["id"])["rpm_limit"] is None
+
+
+def test_edit_keeps_typed_patterns(
+    workbench: GatewayProcess, virtual_key: dict[str, Any]
+) -> None:
+    app = run_page("pages/3_Virtual_keys.py")
+    prefix = f"keys_edit_{virtual_key['id']}"
+
+    app.button(key=prefix).click().run()
+
+    assert not app.exception
+    typed = app.text_input(key=f"{prefix}_blocked_models_typed")
+    assert typed.value == "gpt-4o-mini*"
+    assert app.multiselect(key=f"{prefix}_blocked_models").value == []
+
+
+def test_access_preview_qualifies_endpoint_model(
+    workbench: GatewayProcess, virtual_key: dict[str, Any], slug: str
+) -> None:
+    app = run_page("pages/3_Virtual_keys.py")
+
+    app.button(key=f"keys_access_{virtual_key['id']}").click().run()
+
+    assert not app.exception
+    table = app.dataframe[0].value
+    row = table[table["endpoint"] == slug].iloc[0]
+    assert row["model"] == "openai/gpt-4o"
