@@ -255,7 +255,7 @@ def code_dialog() -> None:
     body |= {
         name: value for name, value in options.items() if value and name != "key_id"
     }
-    st.code(json.dumps(body, indent=2), language="json")
+    st.code(json.dumps(body, indent=2, ensure_ascii=False), language="json")
 
 
 mode_col, code_col, clear_col = st.columns([6, 1, 1], vertical_alignment="bottom")
@@ -306,14 +306,21 @@ if mode == "Compare":
         placeholder="Choose two or three endpoints",
     )
     prompt = st.text_area("Prompt", key="pg_compare_prompt", height=100)
+    # The prompt is checked on click and not through `disabled`, because the
+    # text area sends its value only when it loses focus. The first click
+    # would then only blur it.
     send = st.button(
         "Send to each",
         type="primary",
         key="pg_compare_send",
-        disabled=len(chosen) < 2 or not prompt.strip(),
+        disabled=len(chosen) < 2,
     )
+    if len(chosen) < 2:
+        st.caption(f"Choose 2 or {MAX_COMPARED} endpoints to compare.")
     results = st.session_state.pg_compare_results
-    if send:
+    if send and not prompt.strip():
+        st.warning("The prompt is empty. Type a prompt, then send it to each.")
+    elif send:
         messages = pg.build_messages(
             system_prompt, [{"role": "user", "content": prompt}]
         )

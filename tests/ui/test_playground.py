@@ -225,6 +225,45 @@ def test_view_code_shows_snippets(
     assert f'"model": "{slug}"' in code
 
 
+def test_view_code_keeps_unicode(
+    workbench: GatewayProcess, wb_admin: httpx.Client, llmock: LLMockProcess
+) -> None:
+    slug = serving_endpoint(wb_admin, llmock, "openai/gpt-4o")["slug"]
+    app = open_page(PAGE)
+    app.selectbox(key="pg_endpoint").set_value(slug).run()
+
+    app.button(key="pg_view_code").click().run()
+
+    assert not app.exception
+    body = app.code[-1].value
+    assert '"content": "…"' in body
+    assert "\\u" not in body
+
+
+def test_compare_empty_prompt_warns(
+    workbench: GatewayProcess, wb_admin: httpx.Client, llmock: LLMockProcess
+) -> None:
+    first = serving_endpoint(wb_admin, llmock, "openai/gpt-4o")["slug"]
+    second = serving_endpoint(wb_admin, llmock, "openai/gpt-4o-mini")["slug"]
+    app = open_page(PAGE)
+    app.radio(key="pg_mode").set_value("Compare").run()
+    app.multiselect(key="pg_compare_endpoints").set_value([first]).run()
+
+    assert app.button(key="pg_compare_send").disabled
+    assert "Choose 2 or 3 endpoints to compare." in page_text(app)
+
+    app.multiselect(key="pg_compare_endpoints").set_value([first, second]).run()
+    assert not app.button(key="pg_compare_send").disabled
+    assert "Choose 2 or 3 endpoints to compare." not in page_text(app)
+
+    app.button(key="pg_compare_send").click().run()
+
+    assert not app.exception
+    assert app.warning
+    assert "The prompt is empty." in app.warning[0].value
+    assert llmock.requests() == []
+
+
 @pytest.mark.parametrize(
     ("model", "slug"),
     [
