@@ -29,15 +29,16 @@ def build_snippets(
     api_key: str | None = None,
     key_prefix: str | None = None,
 ) -> list[Snippet]:
-    """Return the curl, Python and Node programs for `slug`.
+    """Return the Python, Node and curl programs for `slug`, in that order.
 
-    `gateway_url` is the OpenAI base URL of the gateway, ending in `/v1`.
+    `gateway_url` is the OpenAI base URL of the gateway, ending in `/v1`. Python
+    comes first because the first tab is the one shown without a click.
     """
     url = gateway_url.rstrip("/")
     return [
-        Snippet("curl", "bash", curl_snippet(url, slug, api_key, key_prefix)),
         Snippet("Python", "python", python_snippet(url, slug, api_key, key_prefix)),
         Snippet("Node", "javascript", node_snippet(url, slug, api_key, key_prefix)),
+        Snippet("curl", "bash", curl_snippet(url, slug, api_key, key_prefix)),
     ]
 
 
@@ -73,10 +74,12 @@ def python_snippet(
     key_expression = (
         json.dumps(api_key) if api_key else f'os.environ["{API_KEY_VARIABLE}"]'
     )
+    imports = "from openai import OpenAI\n"
+    if not api_key:
+        # Only the program that reads the key from the environment needs `os`.
+        imports = f"import os\n\n{imports}"
     return (
-        "import os\n"
-        "\n"
-        "from openai import OpenAI\n"
+        f"{imports}"
         "\n"
         f"{_key_comment('#', api_key, key_prefix)}\n"
         "client = OpenAI(\n"

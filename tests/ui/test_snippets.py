@@ -87,9 +87,10 @@ def test_snippet_from_env_runs(
 
 
 def test_curl_snippet_without_env_names_prefix(tmp_path: Path) -> None:
-    snippet = build_snippets(
+    snippets = build_snippets(
         "http://127.0.0.1:9/v1", "demo", key_prefix="sk-gw-Ab12Cd"
-    )[0]
+    )
+    snippet = next(item for item in snippets if item.label == "curl")
     program = tmp_path / "snippet.sh"
     program.write_text(snippet.code)
     env = {
@@ -102,3 +103,20 @@ def test_curl_snippet_without_env_names_prefix(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "sk-gw-Ab12Cd" in result.stderr
+
+
+def test_snippets_python_first() -> None:
+    snippets = build_snippets("http://127.0.0.1:9/v1", "demo", api_key="sk-gw-x")
+
+    assert [item.label for item in snippets] == ["Python", "Node", "curl"]
+
+
+def test_python_snippet_imports_os_only_for_env() -> None:
+    with_key = build_snippets("http://127.0.0.1:9/v1", "demo", api_key="sk-gw-x")[0]
+    from_env = build_snippets(
+        "http://127.0.0.1:9/v1", "demo", key_prefix="sk-gw-Ab12Cd"
+    )[0]
+
+    assert "import os" not in with_key.code
+    assert "import os" in from_env.code
+    assert 'os.environ["GATEWAY_API_KEY"]' in from_env.code
