@@ -153,7 +153,11 @@ leading_columns = ["Model", "Try", "Served by"]
 styled = table
 if key_id:
     leading_columns = ["Model", "Key may use", "Denied by", "Try", "Served by"]
-    table["Key may use"] = ["✅" if model["allowed"] else "🚫" for model in models]
+    # A checkbox column, because emoji show as empty boxes without an emoji font.
+    table["Key may use"] = [bool(model["allowed"]) for model in models]
+    columns["Key may use"] = st.column_config.CheckboxColumn(
+        help="Whether the chosen key's access rules allow this model"
+    )
     table["Denied by"] = [model["denied_by"] or "" for model in models]
     denied = [not model["allowed"] for model in models]
     styled = table.style.apply(
