@@ -18,8 +18,22 @@ SCOPES = {"input": "Requests", "output": "Replies", "both": "Both"}
 ACTIONS = {"block": "Block", "mask": "Mask"}
 HIGHLIGHT = {"block": "red", "mask": "orange"}
 MARK_COLORS = {"block": "#f8c9c5", "mask": "#fde2b8"}
+FORM_KEYS = [
+    "gr_name",
+    "gr_kind",
+    "gr_entities",
+    "gr_words",
+    "gr_pattern",
+    "gr_scope",
+    "gr_action",
+    "gr_new_active",
+]
 
 client = ui.setup_page("Guardrails", ":material/shield:")
+# A created guardrail empties the form, so the next one starts from defaults.
+if st.session_state.pop("gr_reset", False):
+    for name in FORM_KEYS:
+        st.session_state.pop(name, None)
 
 for name, value in {"gr_test_result": None, "gr_error": None}.items():
     st.session_state.setdefault(name, value)
@@ -168,6 +182,7 @@ with st.container(border=True):
             ui.show_error(exc)
         else:
             ui.clear_listings()
+            st.session_state.gr_reset = True
             st.toast(f"Created guardrail {created['name']}.", icon=":material/check:")
             st.rerun()
 

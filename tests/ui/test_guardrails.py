@@ -82,6 +82,10 @@ def test_create_keyword_and_test_masks(
     assert saved["action"] == "mask"
     assert saved["scope"] == "both"
     assert name in page_text(app)
+    assert app.text_input(key="gr_name").value == ""
+    assert app.selectbox(key="gr_kind").value == "pii"
+    assert app.radio(key="gr_scope").value == "input"
+    assert app.radio(key="gr_action").value == "block"
 
     app.text_area(key="gr_test_text").input(f"I saw a {word} today")
     app.button(key="gr_test_active").click().run()
