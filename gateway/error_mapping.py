@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -161,9 +162,73 @@ def map_provider_error(
     status = status_of(exc)
     if kind is Kind.BY_STATUS:
         kind = _kind_for_status(status)
+    if kind is Kind.CONNECTION:
+        failure = _connect_failure(exc, endpoint, secrets)
+        if failure is not None:
+            return failure
     detail = scrub(provider_detail(exc), secrets)
     where = f"provider '{provider}' of endpoint '{endpoint}'"
     return _BUILDERS[kind](where, status, detail, exc)
+
+
+def _connect_failure(
+    exc: BaseException, endpoint: str, secrets: Iterable[str]
+) -> ProviderFailure | None:
+    """Describe a failed TCP connection by its address, without library internals.
+
+    Returns None unless the exception chain contains an httpx `ConnectError`
+    or an openai `APIConnectionError` (litellm wraps both).
+    """
+    chain = _exception_chain(exc)
+    connect_error = next(
+        (
+            item
+            for item in chain
+            if isinstance(item, httpx.ConnectError)
+            or (
+                isinstance(item, openai.APIConnectionError)
+                and not isinstance(item, openai.APITimeoutError)
+            )
+        ),
+        None,
+    )
+    if connect_error is None:
+        return None
+
+    address = scrub(_request_address(connect_error) or "the provider", secrets)
+    if any(isinstance(item, ConnectionRefusedError) for item in chain):
+        reason = ": connection refused"
+    elif any(isinstance(item, socket.gaierror) for item in chain):
+        reason = ": host not found"
+    else:
+        reason = ""
+    error = UpstreamError(
+        f"Could not connect to {address} for endpoint '{endpoint}'{reason}. "
+        "Check the provider key's base URL, or configure a fallback endpoint."
+    )
+    return ProviderFailure(error, retryable=True)
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _request_address(exc: BaseException) -> str | None:
+    """Return `host:port` of the request that `exc` failed on, if it has one."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        # httpx raises RuntimeError for an error created without a request.
+        return None
+    if not isinstance(url, httpx.URL) or not url.host:
+        return None
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return f"{url.host}:{port}" if port else url.host
 
 
 def status_of(exc: BaseException) -> int | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import socket
 
 import httpx
 import litellm
@@ -156,6 +158,75 @@ def test_map_httpx_and_builtin_errors(exc: BaseException, status: int) -> None:
     assert failure is not None
     assert failure.error.status_code == status
     assert failure.retryable is True
+
+
+def closed_port() -> int:
+    """Return a loopback port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_map_connect_refused_names_address() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    exc = httpx.ConnectError(
+        "Cannot connect to host 127.0.0.1:9 ssl:default [Connect call failed]",
+        request=request,
+    )
+    exc.__cause__ = ConnectionRefusedError(111, "Connect call failed")
+
+    failure = map_provider_error(exc, provider="openai", endpoint="gpt4o")
+
+    assert failure is not None
+    assert failure.retryable is True
+    assert failure.error.status_code == 502
+    message = failure.error.message
+    assert message.startswith("Could not connect to 127.0.0.1:9 for endpoint")
+    assert "'gpt4o'" in message
+    assert "connection refused" in message
+    assert "base URL" in message
+    assert "ssl:" not in message
+    assert "Connect call failed" not in message
+
+
+def test_map_litellm_connect_error_to_dead_port() -> None:
+    port = closed_port()
+
+    async def call() -> BaseException:
+        try:
+            await litellm.aembedding(
+                model="openai/text-embedding-3-small",
+                input=["hello"],
+                api_key=PROVIDER_SECRET,
+                api_base=f"http://127.0.0.1:{port}/v1",
+                num_retries=0,
+            )
+        except Exception as exc:
+            return exc
+        raise AssertionError("the call to a closed port succeeded")
+
+    exc = asyncio.run(call())
+    failure = map_provider_error(
+        exc, provider="openai", endpoint="embed", secrets=(PROVIDER_SECRET,)
+    )
+
+    assert failure is not None
+    message = failure.error.message
+    assert f"Could not connect to 127.0.0.1:{port}" in message
+    assert "connection refused" in message
+    assert "ssl:" not in message
+    assert "Connect call failed" not in message
+    assert PROVIDER_SECRET not in message
+
+
+def test_map_connect_error_without_request() -> None:
+    failure = map_provider_error(
+        httpx.ConnectError("refused"), provider="openai", endpoint="gpt4o"
+    )
+
+    assert failure is not None
+    assert failure.error.message.startswith("Could not connect to the provider")
 
 
 def test_map_unrelated_exception_returns_none() -> None:
