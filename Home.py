@@ -64,6 +64,8 @@ QUICK_ACTIONS = [
     ("Open playground", ":material/chat:", "pages/5_Playground.py", {"action": "open"}),
 ]
 
+NOT_ROUTED = "(not routed)"
+
 client = ui.setup_page("Home", ":material/home:")
 requested_period = st.query_params.get("period", "7d")
 
@@ -129,10 +131,13 @@ tokens.metric(
     ui.change(current["total_tokens"], previous["total_tokens"]),
     border=True,
 )
+# With no requests there is no rate, as there is no median latency.
+error_rate = current["error_rate"] if current["requests"] else None
+previous_error_rate = previous["error_rate"] if previous["requests"] else None
 errors.metric(
     "Error rate",
-    ui.percent(current["error_rate"]),
-    ui.points(current["error_rate"], previous["error_rate"]),
+    ui.percent(error_rate),
+    ui.points(error_rate, previous_error_rate),
     delta_color="inverse",
     border=True,
 )
@@ -177,8 +182,17 @@ with ui.reporting_errors():
         over_time.line_chart(series[["requests", "errors"]])
 
     if not models.empty:
+        # Requests denied before routing (bad key, unknown model) have no model.
+        models["name"] = models["name"].fillna(NOT_ROUTED)
         by_model.subheader("Spend by model")
-        by_model.bar_chart(models, x="name", y="spend_usd", horizontal=True, y_label="")
+        by_model.bar_chart(
+            models,
+            x="name",
+            y="spend_usd",
+            horizontal=True,
+            x_label="Spend (USD)",
+            y_label="",
+        )
 
     if not keys.empty:
         # Playground requests without a key form their own group with no name.
@@ -188,7 +202,11 @@ with ui.reporting_errors():
             keys,
             column_order=["name", "key_prefix", "requests", "errors", "spend_usd"],
             column_config={
-                "spend_usd": st.column_config.NumberColumn("spend", format="$%.4f")
+                "name": st.column_config.TextColumn("Key"),
+                "key_prefix": st.column_config.TextColumn("Prefix"),
+                "requests": st.column_config.NumberColumn("Requests"),
+                "errors": st.column_config.NumberColumn("Errors"),
+                "spend_usd": st.column_config.NumberColumn("Spend", format="$%.4f"),
             },
             hide_index=True,
         )

@@ -347,7 +347,11 @@ class Store:
     def log_breakdown(
         self, where: LogFilter, by: BreakdownBy, limit: int
     ) -> list[dict[str, Any]]:
-        """Return the largest groups by spend, then by requests."""
+        """Return the largest groups by spend, then by requests.
+
+        By key, `key_prefix` is the key's current prefix, so a rotated key
+        shows its new one; a deleted key keeps the prefix from its log rows.
+        """
         clause, params = _log_where(where)
         columns, name = _BREAKDOWN_GROUPS[by]
         sql = f"""
@@ -364,8 +368,11 @@ class Store:
                 FROM request_logs {clause}
                 GROUP BY {columns}
             )
-            SELECT {name} AS name, grouped.key_prefix, requests, errors, spend_usd,
-                   total_tokens, latency_p50_ms, virtual_keys.name AS key_name
+            SELECT {name} AS name,
+                   coalesce(virtual_keys.key_prefix, grouped.key_prefix)
+                       AS key_prefix,
+                   requests, errors, spend_usd, total_tokens, latency_p50_ms,
+                   virtual_keys.name AS key_name
             FROM grouped LEFT JOIN virtual_keys ON ? AND virtual_keys.id = {name}
             ORDER BY spend_usd DESC, requests DESC, name NULLS LAST
             LIMIT ?

@@ -155,6 +155,17 @@ def test_breakdown_by_key_names_and_orders(store: Store) -> None:
     assert data[1]["requests"] == 12
 
 
+def test_breakdown_by_key_shows_current_prefix(store: Store) -> None:
+    store.update_virtual_key("vk_a", {"key_prefix": "sk-gw-NEWNEW"})
+
+    data = analytics.breakdown(store, LogFilter(), "key", 10)["data"]
+
+    rotated = next(item for item in data if item["key_id"] == "vk_a")
+    assert rotated["key_prefix"] == "sk-gw-NEWNEW"
+    unknown = next(item for item in data if item["key_id"] == "vk_b")
+    assert unknown["key_prefix"] == "sk-gw-BBBBBB"
+
+
 def test_breakdown_by_model_qualifies_names(store: Store) -> None:
     data = analytics.breakdown(store, LogFilter(), "model", 10)["data"]
 

@@ -137,3 +137,16 @@ def test_stats_count_requests(
     assert int(requests.value.replace(",", "")) >= 1
     assert "Spend by model" in page_text(app)
     assert virtual_key["key"] not in page_text(app)
+
+
+def test_error_rate_dash_without_requests(
+    start_gateway: Callable[..., GatewayProcess],
+    point_workbench: Callable[[GatewayProcess], None],
+) -> None:
+    point_workbench(start_gateway())
+
+    app = run_page("Home.py")
+
+    assert not app.exception
+    error_rate = next(metric for metric in app.metric if metric.label == "Error rate")
+    assert error_rate.value == "–"
