@@ -350,7 +350,7 @@ class Store:
         """Return the largest groups by spend, then by requests.
 
         By key, `key_prefix` is the key's current prefix, so a rotated key
-        shows its new one; a deleted key keeps the prefix from its log rows.
+        shows its new one. A deleted key keeps the prefix from its log rows.
         """
         clause, params = _log_where(where)
         columns, name = _BREAKDOWN_GROUPS[by]
