@@ -242,7 +242,7 @@ MAX_REMEMBERED_DECISIONS = 4096
 def decide(
     rules: KeyRules, *, endpoint_slug: str | None, provider: str, model: str
 ) -> Decision:
-    """Decide like `evaluate`, remembering the answer for these rules.
+    """Decide like `evaluate`, and remember the decision for these rules.
 
     Rules are immutable and rebuilt whenever the key changes, so a decision
     stays valid for as long as its `KeyRules` lives. A request path that asks

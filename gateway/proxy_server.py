@@ -1,7 +1,7 @@
 """Entry point: `python -m gateway.proxy_server [--host H] [--port P] [--data-dir DIR]`.
 
 This module wires the routes, the error handlers and the runtime together and
-holds no business logic of its own.
+contains no business logic of its own.
 """
 
 from __future__ import annotations
