@@ -30,6 +30,7 @@ FORM_KEYS = [
 ]
 
 client = ui.setup_page("Guardrails", ":material/shield:")
+ui.show_flash()
 # A created guardrail empties the form, so the next one starts from defaults.
 if st.session_state.pop("gr_reset", False):
     for name in FORM_KEYS:
@@ -183,7 +184,7 @@ with st.container(border=True):
         else:
             ui.clear_listings()
             st.session_state.gr_reset = True
-            st.toast(f"Created guardrail {created['name']}.", icon=":material/check:")
+            ui.flash(f"Created guardrail {created['name']}.")
             st.rerun()
 
 # Test box

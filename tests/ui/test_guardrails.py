@@ -82,6 +82,7 @@ def test_create_keyword_and_test_masks(
     assert saved["action"] == "mask"
     assert saved["scope"] == "both"
     assert name in page_text(app)
+    assert [item.value for item in app.success] == [f"Created guardrail {name}."]
     assert app.text_input(key="gr_name").value == ""
     assert app.selectbox(key="gr_kind").value == "pii"
     assert app.radio(key="gr_scope").value == "input"
