@@ -53,6 +53,16 @@ def make_endpoint(
     return created(admin.post("/endpoints", json={**body, **fields}))
 
 
+def keyword_guardrail(
+    admin: httpx.Client, word: str, *, scope: str, action: str, name: str
+) -> dict[str, Any]:
+    """Create an active keyword guardrail for `word`."""
+    body = {"name": name, "kind": "keyword", "scope": scope, "action": action}
+    return created(
+        admin.post("/guardrails", json={**body, "config": {"words": [word]}})
+    )
+
+
 def make_key(admin: httpx.Client, **fields: Any) -> dict[str, Any]:
     return created(admin.post("/virtual-keys", json={"name": unique("key"), **fields}))
 
@@ -215,13 +225,7 @@ def test_content_blocked_by_input_guardrail(
     key: str,
 ) -> None:
     word = unique("forbiddenword")
-    guardrail = {
-        "name": unique("block"),
-        "kind": "keyword",
-        "scope": "input",
-        "action": "block",
-    }
-    created(admin.post("/guardrails", json={**guardrail, "config": {"words": [word]}}))
+    keyword_guardrail(admin, word, scope="input", action="block", name=unique("block"))
     messages = [{"role": "user", "content": f"please say {word}"}]
     response = chat(gateway, key, {"model": endpoint["slug"], "messages": messages})
     assert_error(response, 400, "invalid_request_error", "content_blocked")
@@ -237,13 +241,7 @@ def test_input_guardrail_masks_before_forwarding(
     key: str,
 ) -> None:
     word = unique("maskedword")
-    guardrail = {
-        "name": unique("mask"),
-        "kind": "keyword",
-        "scope": "input",
-        "action": "mask",
-    }
-    created(admin.post("/guardrails", json={**guardrail, "config": {"words": [word]}}))
+    keyword_guardrail(admin, word, scope="input", action="mask", name=unique("mask"))
     messages = [{"role": "user", "content": f"repeat {word} please"}]
     response = chat(gateway, key, {"model": endpoint["slug"], "messages": messages})
     assert response.status_code == 200, response.text

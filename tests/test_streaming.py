@@ -13,6 +13,7 @@ from tests.test_proxy_server import (
     MESSAGES,
     PROVIDER_SECRET,
     chat,
+    keyword_guardrail,
     log_row,
     make_endpoint,
     make_key,
@@ -199,18 +200,9 @@ def test_playground_stream_trailer(
 
 
 def output_guardrail(admin: httpx.Client, action: str, word: str) -> str:
-    response = admin.post(
-        "/guardrails",
-        json={
-            "name": f"stream-{action}-{word}",
-            "kind": "keyword",
-            "scope": "output",
-            "action": action,
-            "config": {"words": [word]},
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    name = f"stream-{action}-{word}"
+    guardrail = keyword_guardrail(admin, word, scope="output", action=action, name=name)
+    return str(guardrail["id"])
 
 
 # Plain string content goes through the direct pass-through; content parts go
