@@ -10,7 +10,8 @@ ensure_venv requirements.txt
 export GATEWAY_PORT=${GATEWAY_PORT:-4000}
 export GATEWAY_DATA_DIR=${GATEWAY_DATA_DIR:-data}
 workbench_port=${WORKBENCH_PORT:-8501}
-# The workbench holds the admin key, so it listens on loopback unless told otherwise.
+# The workbench acts with the admin key, so it listens on loopback unless
+# WORKBENCH_ADDRESS names another address.
 workbench_address=${WORKBENCH_ADDRESS:-127.0.0.1}
 export GATEWAY_WORKBENCH_URL="http://${workbench_address}:${workbench_port}"
 export GATEWAY_URL=${GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT}}

@@ -2,7 +2,7 @@
 
 import os
 
-# litellm downloads its model price map at import time unless told to use the
+# litellm downloads its model price map at import time unless set to use the
 # copy bundled with the package. The gateway runs offline, so it always reads
 # the bundled copy. This must run before anything imports litellm.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

@@ -245,8 +245,8 @@ def decide(
     """Decide like `evaluate`, and remember the decision for these rules.
 
     Rules are immutable and rebuilt whenever the key changes, so a decision
-    stays valid for as long as its `KeyRules` lives. A request path that asks
-    about the same endpoint again pays one dictionary lookup.
+    stays valid for as long as its `KeyRules` lives. A request for an endpoint
+    decided before costs one dictionary lookup.
     """
     question = (endpoint_slug, provider, model)
     known = rules.decisions.get(question)

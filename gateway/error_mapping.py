@@ -275,7 +275,7 @@ def _text_of(exc: BaseException) -> str:
         return str(exc)
     except Exception:
         # Some litellm classes format their text from attributes that a
-        # half-built instance lacks, so the class name stands in for the text.
+        # half-built instance lacks, so the class name is used as the text.
         return type(exc).__name__
 
 

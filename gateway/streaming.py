@@ -103,14 +103,14 @@ async def _relay(
     meter = _Meter()
     completed = False
     hold = runtime.snapshot.guardrails.applies("output")
-    held: list[dict[str, Any]] = []
+    buffered: list[dict[str, Any]] = []
     try:
         chunk = opened.first
         while chunk is not None:
             data = _chunk_dict(chunk)
             meter.add(chunk, data)
             if hold:
-                held.append(data)
+                buffered.append(data)
             else:
                 event = _client_event(data, include_usage)
                 if event is not None:
@@ -118,8 +118,8 @@ async def _relay(
             chunk = await anext(opened.iterator, None)
         completed = True
         _settle_usage(runtime, call, opened, meter)
-        if held:
-            for data in guarded_chunks(runtime.snapshot, call, held):
+        if buffered:
+            for data in guarded_chunks(runtime.snapshot, call, buffered):
                 event = _client_event(data, include_usage)
                 if event is not None:
                     yield event
